@@ -1,0 +1,24 @@
+using MessagePack;
+
+namespace Personalizer.Engine.Configuration;
+
+public enum ConfigChangeKind : byte
+{
+    PutSlot = 1,
+    DeleteSlot = 2,
+    Rollback = 3,
+}
+
+/// <summary>One change of a site's configuration, as written to the log. Applying it makes a new version.</summary>
+[MessagePackObject]
+public sealed class ConfigChange
+{
+    [Key(0)] public ConfigChangeKind Kind { get; init; }
+    [Key(1)] public string Id { get; init; } = "";
+    [Key(2)] public SlotDefinition? Slot { get; init; }
+    [Key(3)] public string Author { get; init; } = "";
+    /// <summary>Unix milliseconds.</summary>
+    [Key(4)] public long At { get; init; }
+    /// <summary>For a rollback: the version whose content becomes current again.</summary>
+    [Key(5)] public int TargetVersion { get; init; }
+}

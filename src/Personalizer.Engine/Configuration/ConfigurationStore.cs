@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+
+namespace Personalizer.Engine.Configuration;
+
+public enum ConfigChangeStatus
+{
+    Applied,
+    NotFound,
+    UnknownVersion,
+}
+
+public readonly record struct ConfigChangeResult(ConfigChangeStatus Status, int Version);
+
+/// <summary>
+/// The configuration of every site: the current version for readers (one volatile reference) and the
+/// full history for audit and rollback. Written only by the pipeline's applier, in log order.
+/// </summary>
+public sealed class ConfigurationStore
+{
+    private readonly ConcurrentDictionary<string, SiteState> _sites = new(StringComparer.Ordinal);
+
+    public SiteConfiguration Current(string site) =>
+        _sites.TryGetValue(site, out var s) ? s.Current : SiteConfiguration.Empty;
+
+    public ImmutableArray<SiteConfiguration> History(string site) =>
+        _sites.TryGetValue(site, out var s) ? s.History : [];
+
+    public IEnumerable<string> Sites => _sites.Keys;
+
+    internal ConfigChangeResult Apply(string site, ConfigChange change)
+    {
+        var state = _sites.GetOrAdd(site, static _ => new SiteState());
+        var current = state.Current;
+        IEnumerable<SlotDefinition> slots;
+        string summary;
+        switch (change.Kind)
+        {
+            case ConfigChangeKind.PutSlot when change.Slot is not null:
+                summary = current.Slots.ContainsKey(change.Id) ? $"updated slot {change.Id}" : $"created slot {change.Id}";
+                slots = current.Slots.Values.Where(s => s.Id != change.Id).Append(change.Slot);
+                break;
+            case ConfigChangeKind.DeleteSlot:
+                if (!current.Slots.ContainsKey(change.Id))
+                {
+                    return new(ConfigChangeStatus.NotFound, current.Version);
+                }
+                summary = $"deleted slot {change.Id}";
+                slots = current.Slots.Values.Where(s => s.Id != change.Id);
+                break;
+            case ConfigChangeKind.Rollback:
+                var target = state.History.FirstOrDefault(v => v.Version == change.TargetVersion);
+                if (target is null)
+                {
+                    return new(ConfigChangeStatus.UnknownVersion, current.Version);
+                }
+                summary = $"rolled back to version {target.Version}";
+                slots = target.Slots.Values;
+                break;
+            default:
+                throw new InvalidOperationException($"Configuration change {change.Kind} is incomplete.");
+        }
+
+        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots);
+        state.Publish(next);
+        return new(ConfigChangeStatus.Applied, next.Version);
+    }
+
+    internal Dictionary<string, StoredConfigurationVersion[]> Snapshot() =>
+        _sites.ToDictionary(kv => kv.Key, kv => kv.Value.History.Select(StoredConfigurationVersion.From).ToArray(), StringComparer.Ordinal);
+
+    internal void Restore(Dictionary<string, StoredConfigurationVersion[]> snapshot)
+    {
+        _sites.Clear();
+        foreach (var (site, versions) in snapshot)
+        {
+            var state = new SiteState();
+            foreach (var v in versions.OrderBy(v => v.Version))
+            {
+                state.Publish(v.ToConfiguration());
+            }
+            _sites[site] = state;
+        }
+    }
+
+    private sealed class SiteState
+    {
+        private volatile SiteConfiguration _current = SiteConfiguration.Empty;
+        private ImmutableArray<SiteConfiguration> _history = [];
+
+        public SiteConfiguration Current => _current;
+        public ImmutableArray<SiteConfiguration> History => _history;
+
+        public void Publish(SiteConfiguration next)
+        {
+            _history = _history.Add(next);
+            _current = next;
+        }
+    }
+}

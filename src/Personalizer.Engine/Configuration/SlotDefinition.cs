@@ -1,0 +1,85 @@
+using System.Text.Json;
+using MessagePack;
+
+namespace Personalizer.Engine.Configuration;
+
+public enum SlotKind : byte
+{
+    Content = 1,
+    Recommendations = 2,
+}
+
+public static class SlotKinds
+{
+    public const string Content = "content";
+    public const string Recommendations = "recommendations";
+
+    public static string Name(SlotKind kind) => kind == SlotKind.Content ? Content : Recommendations;
+}
+
+/// <summary>Names of the recommendation strategies a slot may ask for.</summary>
+public static class RecommendationStrategies
+{
+    public const string Trending = "trending";
+    public const string Personalized = "personalized";
+    public const string Similar = "similar";
+    public const string RecentlyViewed = "recently_viewed";
+    public const string BoughtTogether = "bought_together";
+
+    public static readonly string[] All = [Trending, Personalized, Similar, RecentlyViewed, BoughtTogether];
+}
+
+/// <summary>A slot of a storefront page and how it is filled. Immutable once part of a configuration version.</summary>
+[MessagePackObject]
+public sealed class SlotDefinition
+{
+    [Key(0)] public string Id { get; init; } = "";
+    [Key(1)] public SlotKind Kind { get; init; }
+    [Key(2)] public string? DefaultVariant { get; init; }
+    [Key(3)] public SlotVariant[] Variants { get; init; } = [];
+    [Key(4)] public string Strategy { get; init; } = RecommendationStrategies.Trending;
+    [Key(5)] public int Count { get; init; } = 10;
+    [Key(6)] public RecommendationFilters Filters { get; init; } = new();
+    [Key(7)] public string? Description { get; init; }
+
+    public SlotVariant? FindVariant(string? id)
+    {
+        foreach (var v in Variants)
+        {
+            if (string.Equals(v.Id, id, StringComparison.Ordinal))
+            {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    [IgnoreMember] public SlotVariant? Default => FindVariant(DefaultVariant);
+}
+
+[MessagePackObject]
+public sealed class SlotVariant
+{
+    private JsonElement? _content;
+
+    [Key(0)] public string Id { get; init; } = "";
+    /// <summary>The variant's content, a JSON object, as UTF-8 text.</summary>
+    [Key(1)] public string ContentJson { get; init; } = "{}";
+    [Key(2)] public string[] Tags { get; init; } = [];
+
+    /// <summary>Parsed once; a <see cref="JsonElement"/> over an immutable document is safe to share.</summary>
+    [IgnoreMember]
+    public JsonElement Content => _content ??= JsonDocument.Parse(ContentJson).RootElement;
+}
+
+[MessagePackObject]
+public sealed class RecommendationFilters
+{
+    [Key(0)] public bool ExcludePurchased { get; init; } = true;
+    [Key(1)] public bool ExcludeInCart { get; init; } = true;
+    [Key(2)] public bool InStockOnly { get; init; } = true;
+    [Key(3)] public string[] IncludeCategories { get; init; } = [];
+    [Key(4)] public string[] ExcludeCategories { get; init; } = [];
+    /// <summary>At most this many items of one (primary) category; 0 = no limit.</summary>
+    [Key(5)] public int MaxPerCategory { get; init; }
+}

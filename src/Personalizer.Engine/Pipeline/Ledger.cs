@@ -1,0 +1,602 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Threading.Channels;
+using MessagePack;
+using Microsoft.Extensions.Logging;
+using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Diagnostics;
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Storage;
+
+namespace Personalizer.Engine.Pipeline;
+
+/// <summary>
+/// The one way state changes. A change is serialized with a sequence number, appended to the durable
+/// log, committed (group commit), and then applied by a single applier in log order; its caller is
+/// answered only after both. Checkpoints are requested through the same queue, so the applier knows
+/// exactly which records a checkpoint holds; start-up recovers the latest checkpoint and replays the
+/// log after it. See Pipeline/README.md for why replay is exactly-once.
+/// </summary>
+public sealed class Ledger : IAsyncDisposable
+{
+    private readonly IEventLog _log;
+    private readonly IProfileStore _store;
+    private readonly CatalogStore _catalog;
+    private readonly ConfigurationStore _configuration;
+    private readonly TrendingTracker _trending;
+    private readonly FoldSettings _fold;
+    private readonly PersonalizerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _stateDirectory;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _enqueueLock = new();
+    private readonly CancellationTokenSource _stopping = new();
+
+    private long _seq;
+    private long _durableSeq = -1;
+    private int _checkpoints;
+    private bool _accepting;
+    private Task _applier = Task.CompletedTask;
+    private Task _checkpointer = Task.CompletedTask;
+
+    public Ledger(
+        IEventLog log,
+        IProfileStore store,
+        CatalogStore catalog,
+        ConfigurationStore configuration,
+        TrendingTracker trending,
+        PersonalizerOptions options,
+        TimeProvider time,
+        ILogger<Ledger> logger)
+    {
+        _log = log;
+        _store = store;
+        _catalog = catalog;
+        _configuration = configuration;
+        _trending = trending;
+        _options = options;
+        _fold = FoldSettings.From(options.Profiles);
+        _time = time;
+        _logger = logger;
+        _stateDirectory = Path.Combine(options.DataPath, "state");
+    }
+
+    /// <summary>True once recovery and replay are done and writes are accepted.</summary>
+    public bool IsReady => Volatile.Read(ref _accepting) && !IsFaulted;
+
+    /// <summary>True when the log could not be committed; writes are refused from then on.</summary>
+    public bool IsFaulted { get; private set; }
+
+    /// <summary>Highest sequence number handed out.</summary>
+    public long LastSeq => Interlocked.Read(ref _seq);
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var marker = await _store.RecoverAsync(ct).ConfigureAwait(false);
+        var from = _log.BeginAddress;
+        if (marker is not null)
+        {
+            var snapshot = StateSnapshot.Read(_stateDirectory, marker.LastSeq);
+            _catalog.Restore(snapshot.Catalog);
+            _configuration.Restore(snapshot.Configuration);
+            _trending.Restore(snapshot.Trending);
+            from = marker.ReplayFrom;
+            _seq = marker.LastSeq;
+            _durableSeq = marker.LastSeq;
+        }
+
+        var replayed = 0;
+        long firstSeq = 0;
+        foreach (var entry in _log.Scan(from))
+        {
+            var seq = BinaryPrimitives.ReadInt64LittleEndian(entry.Bytes);
+            if (seq == 0)
+            {
+                continue; // not applied: an impression
+            }
+            var record = MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8), cancellationToken: ct);
+            try
+            {
+                await ApplyAsync(record, seq).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.ApplyFailed(_logger, ex, seq, record.GetType().Name);
+            }
+            firstSeq = firstSeq == 0 ? seq : firstSeq;
+            _seq = Math.Max(_seq, seq);
+            replayed++;
+        }
+        _trending.Publish(force: true);
+        if (replayed > 0)
+        {
+            Log.Replayed(_logger, replayed, firstSeq, _seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        lock (_enqueueLock)
+        {
+            _accepting = true;
+        }
+        _applier = Task.Run(ApplyLoopAsync, CancellationToken.None);
+        if (replayed > 0)
+        {
+            await CheckpointAsync(ct).ConfigureAwait(false);
+        }
+        if (_options.CheckpointIntervalSeconds > 0)
+        {
+            _checkpointer = Task.Run(CheckpointLoopAsync, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Writes a record durably, applies it, and reports what applying it did.</summary>
+    public Task<ApplyOutcome> SubmitAsync(LogRecord record, CancellationToken ct = default)
+    {
+        var buffer = Serialize(record);
+        var pending = new Pending { Record = record, Done = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        lock (_enqueueLock)
+        {
+            if (!_accepting || IsFaulted)
+            {
+                throw new LedgerUnavailableException(IsFaulted ? "The event log failed; writes are refused." : "The service is not ready for writes.");
+            }
+            pending.Seq = ++_seq;
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(), pending.Seq);
+            _log.Enqueue(buffer.AsSpan(0, buffer.Length));
+            pending.EndAddress = _log.TailAddress;
+            _queue.Writer.TryWrite(pending);
+        }
+        return pending.Done.Task;
+    }
+
+    /// <summary>Appends a record that is kept for reports and training but changes no state; not awaited.</summary>
+    public void Append(LogRecord record)
+    {
+        if (!Volatile.Read(ref _accepting))
+        {
+            return;
+        }
+        var buffer = Serialize(record); // sequence 0: never applied
+        _log.Enqueue(buffer);
+    }
+
+    /// <summary>Takes a checkpoint now; true when a new one became durable.</summary>
+    public async Task<bool> CheckpointAsync(CancellationToken ct = default)
+    {
+        var request = new Pending { Checkpoint = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        lock (_enqueueLock)
+        {
+            if (!_accepting)
+            {
+                return false;
+            }
+            request.Seq = _seq;
+            request.EndAddress = _log.TailAddress;
+            _queue.Writer.TryWrite(request);
+        }
+        var durable = await (await request.Checkpoint.Task.WaitAsync(ct).ConfigureAwait(false)).ConfigureAwait(false);
+        if (durable)
+        {
+            _durableSeq = request.Seq;
+            StateSnapshot.Prune(_stateDirectory, request.Seq);
+        }
+        return durable;
+    }
+
+    /// <summary>Stops taking writes, applies what was accepted, and takes a last full checkpoint.</summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        lock (_enqueueLock)
+        {
+            if (!_accepting)
+            {
+                return;
+            }
+            _accepting = false;
+            _queue.Writer.TryComplete();
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _applier.ConfigureAwait(false);
+        try
+        {
+            await _checkpointer.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        if (_seq != _durableSeq && !IsFaulted)
+        {
+            await TakeCheckpoint(_seq, _log.TailAddress, full: true).ConfigureAwait(false);
+            StateSnapshot.Prune(_stateDirectory, _seq);
+        }
+        await _log.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private static byte[] Serialize(LogRecord record)
+    {
+        var writer = new ArrayBufferWriter<byte>(256);
+        writer.GetSpan(8)[..8].Clear();
+        writer.Advance(8);
+        MessagePackSerializer.Serialize(writer, record);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private async Task CheckpointLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.CheckpointIntervalSeconds), _time);
+        while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+        {
+            if (Interlocked.Read(ref _seq) == _durableSeq)
+            {
+                continue;
+            }
+            try
+            {
+                await CheckpointAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.CheckpointFailed(_logger, ex);
+            }
+        }
+    }
+
+    private async Task ApplyLoopAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>(256);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            long end = 0;
+            while (batch.Count < 4096 && reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                end = Math.Max(end, item.EndAddress);
+            }
+            if (end > _log.CommittedUntilAddress)
+            {
+                try
+                {
+                    await _log.CommitAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    IsFaulted = true;
+                    foreach (var p in batch)
+                    {
+                        p.Done?.TrySetException(ex);
+                        p.Checkpoint?.TrySetException(ex);
+                    }
+                    continue;
+                }
+            }
+            foreach (var p in batch)
+            {
+                if (p.Checkpoint is not null)
+                {
+                    p.Checkpoint.TrySetResult(TakeCheckpoint(p.Seq, p.EndAddress, full: _checkpoints % _options.IndexCheckpointEvery == 0));
+                    continue;
+                }
+                try
+                {
+                    p.Done!.TrySetResult(await ApplyAsync(p.Record!, p.Seq).ConfigureAwait(false));
+                }
+                catch (Exception ex)
+                {
+                    Log.ApplyFailed(_logger, ex, p.Seq, p.Record!.GetType().Name);
+                    p.Done!.TrySetException(ex);
+                }
+            }
+            _trending.Publish();
+        }
+    }
+
+    /// <summary>
+    /// Called by the applier between records (or after it stopped): the state now holds exactly the
+    /// records up to <paramref name="seq"/>, which all lie before <paramref name="replayFrom"/>.
+    /// </summary>
+    private Task<bool> TakeCheckpoint(long seq, long replayFrom, bool full)
+    {
+        var started = Stopwatch.GetTimestamp();
+        new StateSnapshot
+        {
+            LastSeq = seq,
+            Catalog = _catalog.Snapshot(),
+            Configuration = _configuration.Snapshot(),
+            Trending = _trending.Snapshot(),
+        }.Write(_stateDirectory);
+        var durable = _store.CheckpointAsync(new CheckpointMarker(replayFrom, seq), full);
+        _checkpoints++;
+        return LogWhenDone(durable, full ? "full" : "log", seq, started);
+    }
+
+    private async Task<bool> LogWhenDone(Task<bool> durable, string kind, long seq, long started)
+    {
+        var ok = await durable.ConfigureAwait(false);
+        if (ok)
+        {
+            Log.CheckpointTaken(_logger, kind, seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return ok;
+    }
+
+    private ValueTask<ApplyOutcome> ApplyAsync(LogRecord record, long seq) => record switch
+    {
+        EventBatchRecord r => ApplyEventsAsync(r, seq),
+        EraseProfileRecord r => EraseAsync(r, seq),
+        PreferencesRecord r => SetPreferencesAsync(r, seq),
+        CatalogUpsertRecord r => ApplyCatalog(r),
+        ConfigChangeRecord r => ApplyConfiguration(r),
+        _ => ValueTask.FromResult(new ApplyOutcome()),
+    };
+
+    private ValueTask<ApplyOutcome> ApplyCatalog(CatalogUpsertRecord r)
+    {
+        _catalog.Upsert(r.SiteId, r.Items);
+        return ValueTask.FromResult(new ApplyOutcome { Applied = r.Items.Length });
+    }
+
+    private ValueTask<ApplyOutcome> ApplyConfiguration(ConfigChangeRecord r)
+    {
+        var result = _configuration.Apply(r.SiteId, r.Change);
+        return ValueTask.FromResult(new ApplyOutcome { Applied = result.Status == ConfigChangeStatus.Applied ? 1 : 0, Config = result });
+    }
+
+    private async ValueTask<ApplyOutcome> ApplyEventsAsync(EventBatchRecord r, long seq)
+    {
+        var site = r.SiteId;
+        var catalog = _catalog.Get(site);
+        var work = new Working(site);
+        var inRecord = new HashSet<string>(StringComparer.Ordinal);
+        var outcome = new ApplyOutcome();
+        foreach (var e in r.Events)
+        {
+            if (!inRecord.Add(e.EventId))
+            {
+                outcome.Duplicates++;
+                continue;
+            }
+            var firstSeq = await _store.GetEventSeqAsync(site, e.EventId).ConfigureAwait(false);
+            if (firstSeq is { } s && s != seq)
+            {
+                outcome.Duplicates++;
+                continue;
+            }
+            if (firstSeq is null)
+            {
+                await _store.PutEventSeqAsync(site, e.EventId, seq).ConfigureAwait(false);
+            }
+            outcome.Applied++;
+            RecordTrending(site, e);
+
+            var profile = await LoadAsync(work, e.VisitorId).ConfigureAwait(false);
+            if (profile.AppliedSeq >= seq)
+            {
+                continue; // replaying a record the checkpoint already holds for this profile
+            }
+            if (e.Type == EventType.Identify)
+            {
+                await IdentifyAsync(work, e, profile, seq).ConfigureAwait(false);
+            }
+            else
+            {
+                ProfileFolder.Fold(profile, e, catalog, _fold);
+                work.Dirty.Add(profile.VisitorId);
+            }
+        }
+        await work.SaveAsync(_store, seq).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private void RecordTrending(string site, TrackedEvent e)
+    {
+        var weight = TrendingTracker.Weight(e.Type);
+        if (weight <= 0)
+        {
+            return;
+        }
+        if (e.Type == EventType.Purchase)
+        {
+            foreach (var line in e.Lines ?? [])
+            {
+                _trending.Record(site, line.ItemId, weight, e.Timestamp);
+            }
+        }
+        else if (e.ItemId is not null)
+        {
+            _trending.Record(site, e.ItemId, weight, e.Timestamp);
+        }
+    }
+
+    private async ValueTask IdentifyAsync(Working work, TrackedEvent e, VisitorProfile current, long seq)
+    {
+        var customer = e.CustomerId!;
+        var holder = await _store.GetCustomerVisitorAsync(work.Site, customer).ConfigureAwait(false);
+        var target = holder is null || holder == current.VisitorId ? null : await LoadExistingAsync(work, holder).ConfigureAwait(false);
+        if (target is null || target.VisitorId == current.VisitorId)
+        {
+            // First identification of this customer (or their profile was erased): this profile holds the view.
+            current.CustomerId = customer;
+            work.Dirty.Add(current.VisitorId);
+            if (holder != current.VisitorId)
+            {
+                await _store.PutCustomerVisitorAsync(work.Site, customer, current.VisitorId).ConfigureAwait(false);
+            }
+            return;
+        }
+
+        // Another device of a known customer: fold this visitor into the customer's profile and leave a redirect.
+        if (target.AppliedSeq < seq)
+        {
+            ProfileMerger.MergeInto(target, current, _fold);
+            target.CustomerId = customer;
+            work.Dirty.Add(target.VisitorId);
+        }
+        var stub = new VisitorProfile { VisitorId = current.VisitorId, MergedInto = target.VisitorId };
+        work.Replace(current.VisitorId, stub, target.VisitorId);
+    }
+
+    private async ValueTask<ApplyOutcome> EraseAsync(EraseProfileRecord r, long seq)
+    {
+        var work = new Working(r.SiteId);
+        var stored = await _store.GetAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
+        var profile = await LoadExistingAsync(work, r.VisitorId).ConfigureAwait(false);
+        if (profile is null)
+        {
+            if (stored is not null)
+            {
+                await _store.DeleteAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
+            }
+            return new ApplyOutcome { Found = stored is not null };
+        }
+        if (profile.AppliedSeq >= seq)
+        {
+            return new ApplyOutcome { Found = true }; // a newer profile of the same id: the erasure already happened before it
+        }
+        await _store.DeleteAsync(r.SiteId, profile.VisitorId).ConfigureAwait(false);
+        await _store.DeleteAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
+        foreach (var merged in profile.MergedVisitorIds)
+        {
+            await _store.DeleteAsync(r.SiteId, merged).ConfigureAwait(false);
+        }
+        if (profile.CustomerId is { } customer &&
+            await _store.GetCustomerVisitorAsync(r.SiteId, customer).ConfigureAwait(false) == profile.VisitorId)
+        {
+            await _store.DeleteCustomerVisitorAsync(r.SiteId, customer).ConfigureAwait(false);
+        }
+        return new ApplyOutcome { Found = true, Applied = 1 };
+    }
+
+    private async ValueTask<ApplyOutcome> SetPreferencesAsync(PreferencesRecord r, long seq)
+    {
+        var work = new Working(r.SiteId);
+        var profile = await LoadAsync(work, r.VisitorId).ConfigureAwait(false);
+        if (profile.AppliedSeq < seq)
+        {
+            profile.Preferences = r.Preferences;
+            work.Dirty.Add(profile.VisitorId);
+            await work.SaveAsync(_store, seq).ConfigureAwait(false);
+        }
+        return new ApplyOutcome { Applied = 1, Found = true };
+    }
+
+    /// <summary>The profile that holds this visitor's view (following merge redirects), or a new one.</summary>
+    private async ValueTask<VisitorProfile> LoadAsync(Working work, string visitorId)
+    {
+        if (await LoadExistingAsync(work, visitorId).ConfigureAwait(false) is { } existing)
+        {
+            return existing;
+        }
+        var created = new VisitorProfile { VisitorId = visitorId };
+        work.Profiles[visitorId] = created;
+        work.Resolved[visitorId] = visitorId;
+        return created;
+    }
+
+    private async ValueTask<VisitorProfile?> LoadExistingAsync(Working work, string visitorId)
+    {
+        if (work.Resolved.TryGetValue(visitorId, out var key))
+        {
+            return work.Profiles[key];
+        }
+        var id = visitorId;
+        VisitorProfile? last = null;
+        for (var hop = 0; hop < 8; hop++)
+        {
+            if (work.Profiles.TryGetValue(id, out var cached))
+            {
+                if (!cached.IsRedirect)
+                {
+                    work.Resolved[visitorId] = id;
+                    return cached;
+                }
+                last = cached;
+                id = cached.MergedInto!;
+                continue;
+            }
+            var stored = await _store.GetAsync(work.Site, id).ConfigureAwait(false);
+            if (stored is null)
+            {
+                break;
+            }
+            work.Profiles[id] = stored;
+            if (!stored.IsRedirect)
+            {
+                work.Resolved[visitorId] = id;
+                return stored;
+            }
+            last = stored;
+            id = stored.MergedInto!;
+        }
+        // A redirect to a profile that was erased: the visitor starts afresh under their own id.
+        if (last is not null)
+        {
+            var fresh = new VisitorProfile { VisitorId = visitorId, AppliedSeq = work.Profiles[visitorId].AppliedSeq };
+            work.Profiles[visitorId] = fresh;
+            work.Resolved[visitorId] = visitorId;
+            work.Dirty.Add(visitorId);
+            return fresh;
+        }
+        return null;
+    }
+
+    /// <summary>Profiles loaded while one record is applied; written back once at its end.</summary>
+    private sealed class Working(string site)
+    {
+        public string Site { get; } = site;
+        public Dictionary<string, VisitorProfile> Profiles { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, string> Resolved { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
+
+        public void Replace(string key, VisitorProfile stub, string newHolder)
+        {
+            Profiles[key] = stub;
+            Dirty.Add(key);
+            foreach (var (visitor, resolved) in Resolved.ToArray())
+            {
+                if (resolved == key)
+                {
+                    Resolved[visitor] = newHolder;
+                }
+            }
+        }
+
+        public async ValueTask SaveAsync(IProfileStore store, long seq)
+        {
+            foreach (var key in Dirty)
+            {
+                var profile = Profiles[key];
+                profile.AppliedSeq = seq;
+                await store.PutAsync(Site, profile).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private sealed class Pending
+    {
+        public long Seq;
+        public long EndAddress;
+        public LogRecord? Record;
+        public TaskCompletionSource<ApplyOutcome>? Done;
+        public TaskCompletionSource<Task<bool>>? Checkpoint;
+    }
+}
+
+/// <summary>The ledger cannot take writes (starting, stopping, or its log failed).</summary>
+public sealed class LedgerUnavailableException(string message) : Exception(message);

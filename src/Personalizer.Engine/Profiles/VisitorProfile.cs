@@ -1,0 +1,87 @@
+using MessagePack;
+
+namespace Personalizer.Engine.Profiles;
+
+/// <summary>
+/// The single customer view of one visitor within one site. Stored as MessagePack with integer keys:
+/// a new field takes the next free key and old bytes keep reading (missing keys keep their defaults).
+/// Never renumber or reuse a key.
+/// </summary>
+[MessagePackObject]
+public sealed class VisitorProfile
+{
+    [Key(0)] public string VisitorId { get; set; } = "";
+    [Key(1)] public string? CustomerId { get; set; }
+    /// <summary>Unix milliseconds.</summary>
+    [Key(2)] public long FirstSeen { get; set; }
+    [Key(3)] public long LastSeen { get; set; }
+    [Key(4)] public int Sessions { get; set; }
+    [Key(5)] public int PageViews { get; set; }
+    /// <summary>Most recent first, bounded.</summary>
+    [Key(6)] public List<ViewedItem> RecentlyViewed { get; set; } = [];
+    [Key(7)] public List<CartLine> Cart { get; set; } = [];
+    [Key(8)] public int Orders { get; set; }
+    [Key(9)] public double Revenue { get; set; }
+    [Key(10)] public long LastOrderAt { get; set; }
+    /// <summary>Per-category affinity; each score is valid at its own <see cref="CategoryAffinity.UpdatedAt"/> and decays from there.</summary>
+    [Key(11)] public List<CategoryAffinity> Affinity { get; set; } = [];
+    [Key(12)] public VisitorPreferences Preferences { get; set; } = new();
+    [Key(13)] public int ProductViews { get; set; }
+    /// <summary>Sequence number of the last log record folded into this profile (exactly-once replay).</summary>
+    [Key(14)] public long AppliedSeq { get; set; }
+    /// <summary>Most recent first, bounded.</summary>
+    [Key(15)] public List<string> PurchasedItems { get; set; } = [];
+    /// <summary>Most recent first, bounded.</summary>
+    [Key(16)] public List<string> RecentSearches { get; set; } = [];
+    [Key(17)] public int SlotClicks { get; set; }
+    /// <summary>Other visitor ids merged into this profile by <c>identify</c>.</summary>
+    [Key(18)] public List<string> MergedVisitorIds { get; set; } = [];
+    /// <summary>Set on the stub left behind when this visitor was merged into another profile.</summary>
+    [Key(19)] public string? MergedInto { get; set; }
+    [Key(20)] public long LastEventAt { get; set; }
+    [Key(21)] public string? LastOrderId { get; set; }
+    [Key(22)] public string? Currency { get; set; }
+
+    [IgnoreMember] public bool IsRedirect => MergedInto is not null;
+}
+
+[MessagePackObject]
+public sealed class ViewedItem
+{
+    [Key(0)] public string ItemId { get; set; } = "";
+    [Key(1)] public long At { get; set; }
+}
+
+[MessagePackObject]
+public sealed class CartLine
+{
+    [Key(0)] public string ItemId { get; set; } = "";
+    [Key(1)] public int Quantity { get; set; }
+    [Key(2)] public double Price { get; set; }
+    [Key(3)] public long AddedAt { get; set; }
+}
+
+[MessagePackObject]
+public sealed class CategoryAffinity
+{
+    [Key(0)] public string Category { get; set; } = "";
+    [Key(1)] public double Score { get; set; }
+    [Key(2)] public long UpdatedAt { get; set; }
+}
+
+public enum TrackingConsent : byte
+{
+    Unknown = 0,
+    Granted = 1,
+    Denied = 2,
+}
+
+[MessagePackObject]
+public sealed class VisitorPreferences
+{
+    [Key(0)] public bool PersonalizationEnabled { get; set; } = true;
+    [Key(1)] public List<string> Interests { get; set; } = [];
+    [Key(2)] public List<string> ExcludedCategories { get; set; } = [];
+    [Key(3)] public TrackingConsent Tracking { get; set; }
+    [Key(4)] public long UpdatedAt { get; set; }
+}

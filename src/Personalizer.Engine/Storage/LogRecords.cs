@@ -1,0 +1,86 @@
+using MessagePack;
+using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Profiles;
+
+namespace Personalizer.Engine.Storage;
+
+/// <summary>
+/// One entry of the durable log. Every change of state (events, erasure, preferences, catalogue,
+/// configuration) is a record: written and committed first, then applied, and replayed after a crash.
+/// Union tags are stored: never renumber.
+/// </summary>
+[Union(1, typeof(EventBatchRecord))]
+[Union(2, typeof(EraseProfileRecord))]
+[Union(3, typeof(CatalogUpsertRecord))]
+[Union(4, typeof(ConfigChangeRecord))]
+[Union(5, typeof(PreferencesRecord))]
+[Union(6, typeof(ImpressionRecord))]
+public abstract class LogRecord
+{
+    [IgnoreMember] public abstract string Site { get; }
+}
+
+[MessagePackObject]
+public sealed class EventBatchRecord(string site, TrackedEvent[] events) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public TrackedEvent[] Events { get; } = events;
+    [IgnoreMember] public override string Site => SiteId;
+}
+
+[MessagePackObject]
+public sealed class EraseProfileRecord(string site, string visitorId, long at) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public string VisitorId { get; } = visitorId;
+    [Key(2)] public long At { get; } = at;
+    [IgnoreMember] public override string Site => SiteId;
+}
+
+[MessagePackObject]
+public sealed class CatalogUpsertRecord(string site, CatalogItem[] items) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public CatalogItem[] Items { get; } = items;
+    [IgnoreMember] public override string Site => SiteId;
+}
+
+[MessagePackObject]
+public sealed class ConfigChangeRecord(string site, ConfigChange change) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public ConfigChange Change { get; } = change;
+    [IgnoreMember] public override string Site => SiteId;
+}
+
+[MessagePackObject]
+public sealed class PreferencesRecord(string site, string visitorId, VisitorPreferences preferences) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public string VisitorId { get; } = visitorId;
+    [Key(2)] public VisitorPreferences Preferences { get; } = preferences;
+    [IgnoreMember] public override string Site => SiteId;
+}
+
+/// <summary>What a decide served; kept in the log for reports and training, never folded into a profile.</summary>
+[MessagePackObject]
+public sealed class ImpressionRecord(string site, string decisionId, string visitorId, long at, SlotImpression[] slots) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public string DecisionId { get; } = decisionId;
+    [Key(2)] public string VisitorId { get; } = visitorId;
+    [Key(3)] public long At { get; } = at;
+    [Key(4)] public SlotImpression[] Slots { get; } = slots;
+    [IgnoreMember] public override string Site => SiteId;
+}
+
+[MessagePackObject]
+public sealed class SlotImpression(string slotId, string? variant, string[]? items, string source)
+{
+    [Key(0)] public string SlotId { get; } = slotId;
+    [Key(1)] public string? Variant { get; } = variant;
+    [Key(2)] public string[]? Items { get; } = items;
+    [Key(3)] public string Source { get; } = source;
+}

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Storage.Faster;
+
+namespace Personalizer.Engine.Tests.Pipeline;
+
+/// <summary>A ledger over a real FASTER store and log in a folder; <see cref="CrashAsync"/> drops it without a checkpoint.</summary>
+internal sealed class LedgerHarness : IAsyncDisposable
+{
+    private bool _closed;
+
+    private LedgerHarness(string path)
+    {
+        Options = TestData.Options(path);
+        Log = new FasterEventLog(System.IO.Path.Combine(path, "events"), Options.Faster.EventLogMemoryMb);
+        Store = new FasterProfileStore(System.IO.Path.Combine(path, "profiles"), Options.Faster, NullLogger.Instance);
+        Trending = new TrendingTracker(Time, Options.Profiles.TrendingHalfLifeHours);
+        Ledger = new Ledger(Log, Store, Catalog, Configuration, Trending, Options, Time, NullLogger<Ledger>.Instance);
+    }
+
+    public PersonalizerOptions Options { get; }
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeMilliseconds(TestData.T0));
+    public FasterEventLog Log { get; }
+    public FasterProfileStore Store { get; }
+    public CatalogStore Catalog { get; } = new();
+    public ConfigurationStore Configuration { get; } = new();
+    public TrendingTracker Trending { get; }
+    public Ledger Ledger { get; }
+
+    public static async Task<LedgerHarness> StartAsync(string path)
+    {
+        var h = new LedgerHarness(path);
+        await h.Ledger.StartAsync(CancellationToken.None);
+        return h;
+    }
+
+    public ValueTask<VisitorProfile?> ProfileAsync(string site, string visitor) => Store.GetAsync(site, visitor);
+
+    /// <summary>Closes files as a killed process would leave them: no final checkpoint, nothing flushed beyond the commits.</summary>
+    public async Task CrashAsync()
+    {
+        _closed = true;
+        Log.Dispose();
+        await Store.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        await Ledger.StopAsync(CancellationToken.None);
+        Log.Dispose();
+        await Store.DisposeAsync();
+    }
+}
