@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Personalizer.Api.Catalog;
+using Personalizer.Api.Decisions;
+using Personalizer.Api.Events;
+using Personalizer.Api.Profiles;
+using Personalizer.Api.Slots;
+
+namespace Personalizer.Api;
+
+/// <summary>Source-generated JSON for every contract: no reflection on the request path.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(EventBatchRequest))]
+[JsonSerializable(typeof(EventBatchResponse))]
+[JsonSerializable(typeof(DecideRequest))]
+[JsonSerializable(typeof(DecideResponse))]
+[JsonSerializable(typeof(ProfileResponse))]
+[JsonSerializable(typeof(ProfileExport))]
+[JsonSerializable(typeof(PreferencesRequest))]
+[JsonSerializable(typeof(PreferencesResponse))]
+[JsonSerializable(typeof(CatalogUpsertRequest))]
+[JsonSerializable(typeof(CatalogUpsertResponse))]
+[JsonSerializable(typeof(CatalogItemResponse))]
+[JsonSerializable(typeof(SlotRequest))]
+[JsonSerializable(typeof(SlotResponse))]
+[JsonSerializable(typeof(SlotChangeResponse))]
+[JsonSerializable(typeof(List<SlotResponse>))]
+[JsonSerializable(typeof(ConfigVersionResponse))]
+[JsonSerializable(typeof(List<ConfigVersionResponse>))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

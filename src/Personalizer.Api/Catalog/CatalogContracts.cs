@@ -1,0 +1,77 @@
+using Personalizer.Engine;
+using Personalizer.Engine.Catalog;
+
+namespace Personalizer.Api.Catalog;
+
+public sealed record CatalogUpsertRequest(List<CatalogItemRequest?>? Items);
+
+public sealed record CatalogItemRequest
+{
+    public string? Id { get; init; }
+    public string? Title { get; init; }
+    public List<string>? Categories { get; init; }
+    public double? Price { get; init; }
+    public string? Currency { get; init; }
+    public bool? InStock { get; init; }
+    public List<string>? Tags { get; init; }
+    public string? Url { get; init; }
+    public string? ImageUrl { get; init; }
+    public string? Brand { get; init; }
+}
+
+public sealed record CatalogItemResponse(
+    string Id, string Title, string[] Categories, double Price, string? Currency, bool InStock, string[] Tags,
+    string? Url, string? ImageUrl, string? Brand, DateTimeOffset UpdatedAt);
+
+public sealed record CatalogUpsertResponse(int Upserted);
+
+internal static class CatalogMapping
+{
+    public static CatalogItem[]? ToItems(this CatalogUpsertRequest request, int maxItems, ValidationErrors errors)
+    {
+        if (request.Items is null || request.Items.Count == 0)
+        {
+            errors.Add("items", "must hold at least one item");
+            return null;
+        }
+        if (request.Items.Count > maxItems)
+        {
+            errors.Add("items", $"must hold at most {maxItems} items per request");
+            return null;
+        }
+        var items = new CatalogItem[request.Items.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Length; i++)
+        {
+            var r = request.Items[i];
+            if (r is null)
+            {
+                errors.Add($"items[{i}]", "must be an object");
+                continue;
+            }
+            items[i] = new CatalogItem
+            {
+                Id = r.Id!,
+                Title = r.Title!,
+                Categories = r.Categories?.ToArray() ?? [],
+                Price = r.Price ?? 0,
+                Currency = r.Currency,
+                InStock = r.InStock ?? true,
+                Tags = r.Tags?.ToArray() ?? [],
+                Url = r.Url,
+                ImageUrl = r.ImageUrl,
+                Brand = r.Brand,
+            };
+            CatalogService.Validate(items[i], $"items[{i}]", errors);
+            if (r.Id is not null && !seen.Add(r.Id))
+            {
+                errors.Add($"items[{i}].id", $"'{r.Id}' appears more than once in this request");
+            }
+        }
+        return errors.IsEmpty ? items : null;
+    }
+
+    public static CatalogItemResponse ToResponse(this CatalogItem i) => new(
+        i.Id, i.Title, i.Categories, i.Price, i.Currency, i.InStock, i.Tags, i.Url, i.ImageUrl, i.Brand,
+        DateTimeOffset.FromUnixTimeMilliseconds(i.UpdatedAt));
+}

@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Mvc;
+using Personalizer.Api.Http;
+using Personalizer.Engine;
+using Personalizer.Engine.Decisions;
+
+namespace Personalizer.Api.Decisions;
+
+public static class DecisionsApi
+{
+    public static RouteGroupBuilder MapDecisionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/decide").WithTags("Decisions").RequireAuthorization(Policies.Site);
+        api.MapPost("/", Decide)
+            .Accepts<DecideRequest>("application/json")
+            .Produces<DecideResponse>()
+            .WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
+            .WithSummary("Decide what each slot of a page shows for a visitor; explain=true adds the trace.");
+        return api;
+    }
+
+    private static async Task<IResult> Decide(HttpContext http, DecisionEngine engine, PersonalizerOptions options, bool? explain, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.DecideRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var errors = new ValidationErrors();
+        var request = body!.ToRequest(explain ?? false, options.Limits, errors);
+        if (request is null)
+        {
+            return JsonBody.Invalid(errors);
+        }
+        var decision = await engine.DecideAsync(http.Caller().Site, request, ct);
+        return TypedResults.Ok(decision.ToResponse());
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Personalizer.Api.Http;
+using Personalizer.Engine;
+using Personalizer.Engine.Events;
+
+namespace Personalizer.Api.Events;
+
+public static class EventsApi
+{
+    public const int MaxBodyBytes = 1 << 20;
+
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1/events").WithTags("Events").RequireAuthorization(Policies.Site);
+        api.MapPost("/", PostEvents)
+            .Accepts<EventBatchRequest>("application/json")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+            .WithSummary("Send a batch of events; answered 202 once they are durable.");
+        return api;
+    }
+
+    private static async Task<IResult> PostEvents(HttpContext http, EventService events, PersonalizerOptions options, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.EventBatchRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var errors = new ValidationErrors();
+        var batch = body!.ToEvents(time.GetUtcNow().ToUnixTimeMilliseconds(), options.Limits, errors);
+        if (batch is null)
+        {
+            return JsonBody.Invalid(errors);
+        }
+        var result = await events.IngestAsync(http.Caller().Site, batch, ct);
+        return TypedResults.Accepted((string?)null, new EventBatchResponse(result.Accepted, result.Duplicates));
+    }
+}

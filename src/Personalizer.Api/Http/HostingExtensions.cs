@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Authentication;
+using Personalizer.Engine.Sites;
+
+namespace Personalizer.Api.Http;
+
+public static class HostingExtensions
+{
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
+    {
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Site, p => p.RequireAuthenticatedUser())
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Policies.Admin));
+        return services;
+    }
+
+    /// <summary>Browsers on the storefront origins of any configured site may call the API (keys still decide what they see).</summary>
+    public static IServiceCollection AddStorefrontCors(this IServiceCollection services)
+    {
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<ApiKeyRegistry>((cors, keys) =>
+            cors.AddDefaultPolicy(p => p
+                .SetIsOriginAllowed(origin => keys.Origins.Contains(origin.TrimEnd('/')))
+                .WithHeaders(ApiKeyAuthenticationHandler.HeaderName, "Content-Type", "X-Visitor-Id")
+                .WithMethods("GET", "POST", "PUT")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1))));
+        return services;
+    }
+}

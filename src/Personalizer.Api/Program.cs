@@ -1,0 +1,48 @@
+using Personalizer.Api;
+using Personalizer.Api.Catalog;
+using Personalizer.Api.Decisions;
+using Personalizer.Api.Events;
+using Personalizer.Api.Http;
+using Personalizer.Api.Operations;
+using Personalizer.Api.Profiles;
+using Personalizer.Api.Slots;
+using Personalizer.Engine;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddPersonalizer().Services.AddOptions<PersonalizerOptions>().Bind(builder.Configuration.GetSection(PersonalizerOptions.SectionName));
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+    o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+});
+builder.Services.AddProblemDetails();
+builder.Services.AddApiKeyAuthentication();
+builder.Services.AddStorefrontCors();
+builder.Services.AddOpenApi();
+builder.Services.AddOperations();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseCors();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapOperations();
+app.MapDecisionsApi();
+app.MapEventsApi();
+app.MapProfilesApi();
+app.MapCatalogApi();
+app.MapSlotsApi();
+
+app.Run();
+
+/// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

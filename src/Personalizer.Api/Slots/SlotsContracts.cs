@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Personalizer.Engine;
+using Personalizer.Engine.Configuration;
+
+namespace Personalizer.Api.Slots;
+
+public sealed record SlotRequest
+{
+    public string? Kind { get; init; }
+    public string? Description { get; init; }
+    public string? DefaultVariant { get; init; }
+    public List<VariantRequest?>? Variants { get; init; }
+    public string? Strategy { get; init; }
+    public int? Count { get; init; }
+    public FiltersRequest? Filters { get; init; }
+}
+
+public sealed record VariantRequest(string? Id, JsonElement? Content, List<string>? Tags);
+
+public sealed record FiltersRequest(bool? ExcludePurchased, bool? ExcludeInCart, bool? InStockOnly, List<string>? IncludeCategories, List<string>? ExcludeCategories, int? MaxPerCategory);
+
+public sealed record SlotResponse(
+    string Id, string Kind, string? Description, string? DefaultVariant, List<VariantResponse>? Variants,
+    string? Strategy, int? Count, FiltersResponse? Filters);
+
+public sealed record VariantResponse(string Id, JsonElement Content, string[] Tags);
+
+public sealed record FiltersResponse(bool ExcludePurchased, bool ExcludeInCart, bool InStockOnly, string[] IncludeCategories, string[] ExcludeCategories, int MaxPerCategory);
+
+public sealed record SlotChangeResponse(int Version, SlotResponse Slot);
+
+public sealed record ConfigVersionResponse(int Version, DateTimeOffset CreatedAt, string Author, string Summary, List<string> Slots);
+
+internal static class SlotsMapping
+{
+    public static SlotDefinition? ToSlot(this SlotRequest r, string id, ValidationErrors errors)
+    {
+        SlotKind kind = 0;
+        if (r.Kind is null)
+        {
+            errors.Add("kind", $"is required: '{SlotKinds.Content}' or '{SlotKinds.Recommendations}'");
+            return null;
+        }
+        kind = r.Kind switch
+        {
+            SlotKinds.Content => SlotKind.Content,
+            SlotKinds.Recommendations => SlotKind.Recommendations,
+            _ => 0,
+        };
+        var variants = new List<SlotVariant>();
+        for (var i = 0; i < (r.Variants?.Count ?? 0); i++)
+        {
+            var v = r.Variants![i];
+            if (v is null)
+            {
+                errors.Add($"variants[{i}]", "must be an object");
+                continue;
+            }
+            if (v.Content is not { ValueKind: JsonValueKind.Object } content)
+            {
+                errors.Add($"variants[{i}].content", "is required and must be a JSON object");
+                continue;
+            }
+            variants.Add(new SlotVariant { Id = v.Id!, ContentJson = content.GetRawText(), Tags = v.Tags?.ToArray() ?? [] });
+        }
+        var f = r.Filters;
+        var slot = new SlotDefinition
+        {
+            Id = id,
+            Kind = kind,
+            Description = r.Description,
+            DefaultVariant = r.DefaultVariant,
+            Variants = [.. variants],
+            Strategy = r.Strategy ?? RecommendationStrategies.Personalized,
+            Count = r.Count ?? 10,
+            Filters = new RecommendationFilters
+            {
+                ExcludePurchased = f?.ExcludePurchased ?? true,
+                ExcludeInCart = f?.ExcludeInCart ?? true,
+                InStockOnly = f?.InStockOnly ?? true,
+                IncludeCategories = f?.IncludeCategories?.ToArray() ?? [],
+                ExcludeCategories = f?.ExcludeCategories?.ToArray() ?? [],
+                MaxPerCategory = f?.MaxPerCategory ?? 0,
+            },
+        };
+        ConfigurationService.Validate(slot, errors);
+        return errors.IsEmpty ? slot : null;
+    }
+
+    public static SlotResponse ToResponse(this SlotDefinition s) => s.Kind == SlotKind.Content
+        ? new(s.Id, SlotKinds.Content, s.Description, s.DefaultVariant, [.. s.Variants.Select(v => new VariantResponse(v.Id, v.Content, v.Tags))], null, null, null)
+        : new(s.Id, SlotKinds.Recommendations, s.Description, null, null, s.Strategy, s.Count,
+            new FiltersResponse(s.Filters.ExcludePurchased, s.Filters.ExcludeInCart, s.Filters.InStockOnly, s.Filters.IncludeCategories, s.Filters.ExcludeCategories, s.Filters.MaxPerCategory));
+
+    public static ConfigVersionResponse ToResponse(this SiteConfiguration c) => new(
+        c.Version, DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt), c.Author, c.Summary, [.. c.Slots.Keys.Order(StringComparer.Ordinal)]);
+}

@@ -1,0 +1,178 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Diagnostics;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Storage;
+using Personalizer.Engine.Strategies;
+
+namespace Personalizer.Engine.Decisions;
+
+/// <summary>
+/// Answers a decide: one configuration version and catalogue snapshot for the whole request, the
+/// visitor's profile, then each slot's strategy chain within the deadline. A slot whose chain has not
+/// answered when the deadline passes gets its fallback (<c>source: "fallback"</c>); no slot comes back empty.
+/// </summary>
+public sealed class DecisionEngine
+{
+    private readonly ISlotStrategy[] _chain;
+    private readonly ProfileService _profiles;
+    private readonly ConfigurationStore _configuration;
+    private readonly CatalogStore _catalog;
+    private readonly TrendingTracker _trending;
+    private readonly ImpressionLog _impressions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _budget;
+
+    public DecisionEngine(
+        IEnumerable<ISlotStrategy> strategies,
+        ProfileService profiles,
+        ConfigurationStore configuration,
+        CatalogStore catalog,
+        TrendingTracker trending,
+        ImpressionLog impressions,
+        PersonalizerOptions options,
+        TimeProvider time,
+        ILogger<DecisionEngine> logger)
+    {
+        var list = strategies.ToList();
+        // Like YARP's named policies: a name taken twice is a configuration error, found at start.
+        _ = list.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal);
+        _chain = [.. list.OrderBy(s => s.Order).ThenBy(s => s.Name, StringComparer.Ordinal)];
+        _profiles = profiles;
+        _configuration = configuration;
+        _catalog = catalog;
+        _trending = trending;
+        _impressions = impressions;
+        _time = time;
+        _logger = logger;
+        _budget = TimeSpan.FromMilliseconds(options.DecideBudgetMs);
+    }
+
+    public IReadOnlyList<string> ChainNames => [.. _chain.Select(s => s.Name)];
+
+    public async Task<Decision> DecideAsync(string site, DecisionRequest request, CancellationToken ct = default)
+    {
+        var started = _time.GetTimestamp();
+        var configuration = _configuration.Current(site);
+        VisitorProfile? profile = null;
+        var profileTask = _profiles.GetAsync(site, request.VisitorId, ct);
+        try
+        {
+            profile = profileTask.IsCompletedSuccessfully
+                ? profileTask.Result
+                : await profileTask.AsTask().WaitAsync(Remaining(started), _time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The store is slow: decide for an unknown visitor rather than keep the page waiting.
+        }
+
+        var context = new DecisionContext
+        {
+            Site = site,
+            VisitorId = request.VisitorId,
+            Profile = profile,
+            Request = request.Context,
+            Configuration = configuration,
+            Catalog = _catalog.Get(site),
+            NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Explain = request.Explain,
+        };
+
+        var slots = new List<SlotDecision>(request.Slots.Count);
+        List<string>? unknown = null;
+        foreach (var slotId in request.Slots)
+        {
+            if (!configuration.Slots.TryGetValue(slotId, out var slot))
+            {
+                (unknown ??= []).Add(slotId);
+                continue;
+            }
+            slots.Add(await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false));
+        }
+
+        var decision = new Decision
+        {
+            DecisionId = "d-" + Guid.CreateVersion7().ToString("N"),
+            Slots = slots,
+            UnknownSlots = (IReadOnlyList<string>?)unknown ?? [],
+            ConfigurationVersion = configuration.Version,
+        };
+        _impressions.Record(site, request.VisitorId, context.NowMs, decision);
+        return decision;
+    }
+
+    private TimeSpan Remaining(long started)
+    {
+        var left = _budget - _time.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private async ValueTask<SlotDecision> DecideSlotAsync(DecisionContext context, SlotDefinition slot, long started, CancellationToken ct)
+    {
+        var trace = context.Explain ? new List<TraceStep>() : null;
+        foreach (var strategy in _chain)
+        {
+            if (!strategy.AppliesTo(slot))
+            {
+                continue;
+            }
+            if (_time.GetElapsedTime(started) >= _budget)
+            {
+                trace?.Add(new TraceStep(strategy.Name, "skipped", "deadline passed"));
+                return Fallback(context, slot, "timeout", trace);
+            }
+            SlotDecision? answer;
+            try
+            {
+                var pending = strategy.DecideAsync(context, slot, ct);
+                answer = pending.IsCompletedSuccessfully
+                    ? pending.Result
+                    : await pending.AsTask().WaitAsync(Remaining(started), _time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.StrategyTimedOut(_logger, slot.Id, strategy.Name);
+                trace?.Add(new TraceStep(strategy.Name, "timeout", $"did not answer within {_budget.TotalMilliseconds} ms"));
+                return Fallback(context, slot, "timeout", trace);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.StrategyFailed(_logger, ex, slot.Id, strategy.Name);
+                trace?.Add(new TraceStep(strategy.Name, "error", ex.GetType().Name));
+                return Fallback(context, slot, "error", trace);
+            }
+            if (answer is null)
+            {
+                trace?.Add(new TraceStep(strategy.Name, "passed"));
+                continue;
+            }
+            trace?.Add(new TraceStep(strategy.Name, "answered", answer.Reason));
+            answer.Trace = trace;
+            return answer;
+        }
+        return Fallback(context, slot, "no_strategy", trace);
+    }
+
+    /// <summary>Cheap and never empty: the default variant, or the site's trending list topped up from the catalogue.</summary>
+    private SlotDecision Fallback(DecisionContext context, SlotDefinition slot, string reason, List<TraceStep>? trace)
+    {
+        if (slot.Kind == SlotKind.Content)
+        {
+            var content = DefaultStrategy.Content(slot, reason, StrategyNames.Fallback);
+            content.Trace = trace;
+            return content;
+        }
+        var items = RecommendationFilter.Apply(_trending.Top(context.Site), context, slot);
+        if (items.Count < slot.Count)
+        {
+            RecommendationFilter.FillFromCatalog(items, context, slot);
+        }
+        return new SlotDecision { SlotId = slot.Id, Items = items, Source = StrategyNames.Fallback, Reason = reason, Trace = trace };
+    }
+}

@@ -1,0 +1,139 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Demo;
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Sites;
+using Personalizer.Engine.Storage;
+using Personalizer.Engine.Storage.Faster;
+using Personalizer.Engine.Strategies;
+
+namespace Personalizer.Engine;
+
+public static class PersonalizerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the engine. Bind <see cref="PersonalizerOptions"/> yourself (e.g. from the <c>Personalizer</c>
+    /// section); every registration is a <c>TryAdd</c>, so an application can replace any part.
+    /// </summary>
+    public static PersonalizerBuilder AddPersonalizer(this IServiceCollection services, Action<PersonalizerOptions>? configure = null)
+    {
+        var options = services.AddOptions<PersonalizerOptions>().ValidateDataAnnotations().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PersonalizerOptions>, NestedOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PersonalizerOptions>>().Value);
+
+        services.TryAddSingleton<ApiKeyRegistry>();
+        services.TryAddSingleton<CatalogStore>();
+        services.TryAddSingleton<ConfigurationStore>();
+        services.TryAddSingleton(sp => new TrendingTracker(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PersonalizerOptions>().Profiles.TrendingHalfLifeHours));
+        services.TryAddSingleton<IEventLog>(sp =>
+        {
+            var o = sp.GetRequiredService<PersonalizerOptions>();
+            return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb);
+        });
+        services.TryAddSingleton<Ledger>();
+        services.TryAddSingleton<EventService>();
+        services.TryAddSingleton<ProfileService>();
+        services.TryAddSingleton<CatalogService>();
+        services.TryAddSingleton<ConfigurationService>();
+        services.TryAddSingleton<ImpressionLog>();
+        services.TryAddSingleton<DecisionEngine>();
+        services.TryAddSingleton<DemoSeeder>();
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, TrendingStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, DefaultStrategy>());
+
+        // Order matters: the ledger starts (recovery, replay) before anything that writes to it, and stops after.
+        services.AddHostedService<LedgerHostedService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
+        return new PersonalizerBuilder(services).UseFasterStore();
+    }
+}
+
+public sealed class PersonalizerBuilder(IServiceCollection services)
+{
+    public IServiceCollection Services { get; } = services;
+
+    /// <summary>Profiles in the embedded FASTER store under <c>DataPath/profiles</c> (the default).</summary>
+    public PersonalizerBuilder UseFasterStore()
+    {
+        Services.RemoveAll<IProfileStore>();
+        Services.AddSingleton<IProfileStore>(sp =>
+        {
+            var o = sp.GetRequiredService<PersonalizerOptions>();
+            return new FasterProfileStore(Path.Combine(o.DataPath, "profiles"), o.Faster, sp.GetRequiredService<ILogger<FasterProfileStore>>());
+        });
+        return this;
+    }
+
+    /// <summary>Adds a strategy to every slot's chain, at its <see cref="ISlotStrategy.Order"/>.</summary>
+    public PersonalizerBuilder AddStrategy<T>() where T : class, ISlotStrategy
+    {
+        Services.AddSingleton<ISlotStrategy, T>();
+        return this;
+    }
+}
+
+/// <summary>Starts the ledger (recovery and replay) and seeds the demo; stops it with a last checkpoint.</summary>
+internal sealed class LedgerHostedService(Ledger ledger, DemoSeeder demo, PersonalizerOptions options) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ledger.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (options.SeedDemo)
+        {
+            await demo.SeedIfEmptyAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => ledger.StopAsync(cancellationToken);
+}
+
+/// <summary>Data annotations of the nested option groups, which the default validator does not reach.</summary>
+internal sealed class NestedOptionsValidator : IValidateOptions<PersonalizerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PersonalizerOptions options)
+    {
+        var failures = new List<string>();
+        Check("Faster", options.Faster, failures);
+        Check("Profiles", options.Profiles, failures);
+        Check("Limits", options.Limits, failures);
+        foreach (var (site, s) in options.Sites)
+        {
+            if (!Ids.IsValid(site))
+            {
+                failures.Add($"Sites:{site}: a site id must be {Ids.Rule}.");
+            }
+            if (s.SiteKeys.Count + s.AdminKeys.Count == 0)
+            {
+                failures.Add($"Sites:{site}: the site has no keys.");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(string prefix, object value, List<string> failures)
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true))
+        {
+            failures.AddRange(results.Select(r => $"Personalizer:{prefix}: {r.ErrorMessage}"));
+        }
+    }
+}
