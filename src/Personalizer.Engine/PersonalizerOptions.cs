@@ -19,6 +19,9 @@ public sealed class PersonalizerOptions
     [Range(0, 86_400)]
     public int CheckpointIntervalSeconds { get; set; } = 30;
 
+    /// <summary>Take a full checkpoint on graceful shutdown, so the next start replays nothing.</summary>
+    public bool CheckpointOnShutdown { get; set; } = true;
+
     /// <summary>Every n-th checkpoint also checkpoints the hash index; the others only the log.</summary>
     [Range(1, 1000)]
     public int IndexCheckpointEvery { get; set; } = 10;

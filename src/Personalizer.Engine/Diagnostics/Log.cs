@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Error, "Slot '{Slot}' strategy '{Strategy}' failed; the fallback answered")]
     public static partial void StrategyFailed(ILogger logger, Exception exception, string slot, string strategy);
 
+    [LoggerMessage(11, LogLevel.Warning, "The shutdown checkpoint did not finish within {Seconds} s; the next start replays the log from the previous checkpoint")]
+    public static partial void ShutdownCheckpointIncomplete(ILogger logger, double seconds);
+
     [LoggerMessage(10, LogLevel.Warning, "Impression log is full; {Dropped} impressions dropped")]
     public static partial void ImpressionsDropped(ILogger logger, long dropped);
 }

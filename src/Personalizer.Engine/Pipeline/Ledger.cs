@@ -37,6 +37,8 @@ public sealed class Ledger : IAsyncDisposable
     private readonly Lock _enqueueLock = new();
     private readonly CancellationTokenSource _stopping = new();
 
+    private static readonly TimeSpan ShutdownCheckpointTimeout = TimeSpan.FromSeconds(5);
+
     private long _seq;
     private long _durableSeq = -1;
     private int _checkpoints;
@@ -209,12 +211,28 @@ public sealed class Ledger : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-        if (_seq != _durableSeq && !IsFaulted)
+        try
         {
-            await TakeCheckpoint(_seq, _log.TailAddress, full: true).ConfigureAwait(false);
-            StateSnapshot.Prune(_stateDirectory, _seq);
+            await _log.CommitAsync(ct).ConfigureAwait(false);
         }
-        await _log.CommitAsync(ct).ConfigureAwait(false);
+        catch (ObjectDisposedException)
+        {
+            return; // the host is already tearing down; every acknowledged record was committed before its answer
+        }
+        if (_options.CheckpointOnShutdown && _seq != _durableSeq && !IsFaulted)
+        {
+            // Bounded: the log is committed, so a checkpoint that does not finish costs replay time, never data.
+            var checkpoint = TakeCheckpoint(_seq, _log.TailAddress, full: true);
+            if (await Task.WhenAny(checkpoint, Task.Delay(ShutdownCheckpointTimeout, CancellationToken.None)).ConfigureAwait(false) == checkpoint
+                && await checkpoint.ConfigureAwait(false))
+            {
+                StateSnapshot.Prune(_stateDirectory, _seq);
+            }
+            else
+            {
+                Log.ShutdownCheckpointIncomplete(_logger, ShutdownCheckpointTimeout.TotalSeconds);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

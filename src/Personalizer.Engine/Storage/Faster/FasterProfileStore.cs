@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using FASTER.core;
 using MessagePack;
 using Microsoft.Extensions.Logging;
@@ -13,7 +12,10 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// <summary>
 /// Profiles in an embedded FASTER key-value store: variable-length <see cref="SpanByte"/> keys and
 /// MessagePack values, a hybrid log that keeps the hot part in memory and the rest on disk, and
-/// CPR checkpoints. A FASTER session is single-threaded, so sessions are pooled and each call borrows one.
+/// CPR checkpoints. A FASTER session is single-threaded, and a CPR checkpoint completes only once every
+/// session has moved to the new version; so the store keeps one session behind a lock. An in-memory
+/// operation holds the lock for well under a microsecond, and one session can be refreshed while a
+/// checkpoint completes (idle pooled sessions would hold it up indefinitely).
 /// </summary>
 public sealed class FasterProfileStore : IProfileStore
 {
@@ -22,7 +24,8 @@ public sealed class FasterProfileStore : IProfileStore
     private readonly FasterKV<SpanByte, SpanByte> _store;
     private readonly IDevice _device;
     private readonly SpanByteFunctions<Empty> _functions = new();
-    private readonly ConcurrentBag<Session> _sessions = [];
+    private readonly Session _session;
+    private readonly Lock _gate = new();
     private readonly string _checkpointDir;
     private readonly ILogger _logger;
     private readonly Lock _checkpointLock = new();
@@ -44,6 +47,7 @@ public sealed class FasterProfileStore : IProfileStore
             RemoveOutdatedCheckpoints = true,
             TryRecoverLatest = false,
         });
+        _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
     }
 
     public long MemoryBytes => _store.Log.MemorySizeBytes + (_store.IndexSize + _store.OverflowBucketCount) * 64;
@@ -113,49 +117,47 @@ public sealed class FasterProfileStore : IProfileStore
                 return Task.FromResult(false);
             }
             WriteRaw(MarkerKey, MessagePackSerializer.Serialize(new StoredMarker { ReplayFrom = marker.ReplayFrom, LastSeq = marker.LastSeq }, cancellationToken: ct));
-            // Initiated synchronously, so every write completed before this call is part of it.
-            var started = full
-                ? _store.TryInitiateFullCheckpoint(out _, CheckpointType.Snapshot)
-                : _store.TryInitiateHybridLogCheckpoint(out _, CheckpointType.Snapshot);
-            if (!started)
+            Task<(bool Success, Guid Token)> checkpoint;
+            lock (_gate)
             {
-                return Task.FromResult(false);
+                // Initiated synchronously inside these calls, so every write completed before is part of it.
+                checkpoint = full
+                    ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
+                    : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, cancellationToken: ct).AsTask();
             }
-            var completion = CompleteAsync(ct);
+            var completion = CompleteAsync(checkpoint);
             _checkpoint = completion;
             return completion;
         }
     }
 
-    private async Task<bool> CompleteAsync(CancellationToken ct)
+    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint)
     {
-        await _store.CompleteCheckpointAsync(ct).ConfigureAwait(false);
-        return true;
+        while (!checkpoint.IsCompleted)
+        {
+            lock (_gate)
+            {
+                _session.Refresh();
+            }
+            await Task.WhenAny(checkpoint, Task.Delay(1)).ConfigureAwait(false);
+        }
+        return (await checkpoint.ConfigureAwait(false)).Success;
     }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await _checkpoint.ConfigureAwait(false);
+            await _checkpoint.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             Log.CheckpointFailedOnClose(_logger, ex);
         }
-        while (_sessions.TryTake(out var s))
-        {
-            s.Dispose();
-        }
+        _session.Dispose();
         _store.Dispose();
         _device.Dispose();
     }
-
-    private Session Rent() => _sessions.TryTake(out var s)
-        ? s
-        : _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
-
-    private void Return(Session s) => _sessions.Add(s);
 
     private T? Read<T>(byte kind, string site, string id)
     {
@@ -164,19 +166,32 @@ public sealed class FasterProfileStore : IProfileStore
         return ReadRaw<T>(key[..StoreKeys.Write(key, kind, site, id)]);
     }
 
-    private unsafe T? ReadRaw<T>(ReadOnlySpan<byte> key)
+    private T? ReadRaw<T>(ReadOnlySpan<byte> key)
     {
-        var session = Rent();
-        try
+        var (owner, length) = ReadBytes(key);
+        if (owner is null)
+        {
+            return default;
+        }
+        using (owner)
+        {
+            // Deserialized outside the lock: the lock covers FASTER's part only.
+            return MessagePackSerializer.Deserialize<T>(owner.Memory[..length]);
+        }
+    }
+
+    private unsafe (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key)
+    {
+        lock (_gate)
         {
             fixed (byte* k = key)
             {
                 var keySpan = SpanByte.FromPointer(k, key.Length);
                 SpanByteAndMemory output = default;
-                var status = session.Read(ref keySpan, ref output);
+                var status = _session.Read(ref keySpan, ref output);
                 if (status.IsPending)
                 {
-                    session.CompletePendingWithOutputs(out var completed, wait: true);
+                    _session.CompletePendingWithOutputs(out var completed, wait: true);
                     using (completed)
                     {
                         if (completed.Next())
@@ -189,15 +204,10 @@ public sealed class FasterProfileStore : IProfileStore
                 if (!status.Found || output.IsSpanByte)
                 {
                     output.Memory?.Dispose();
-                    return default;
+                    return (null, 0);
                 }
-                using var owner = output.Memory;
-                return MessagePackSerializer.Deserialize<T>(owner.Memory[..output.Length]);
+                return (output.Memory, output.Length);
             }
-        }
-        finally
-        {
-            Return(session);
         }
     }
 
@@ -210,24 +220,19 @@ public sealed class FasterProfileStore : IProfileStore
 
     private unsafe void WriteRaw(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        var session = Rent();
-        try
+        lock (_gate)
         {
             fixed (byte* k = key)
             fixed (byte* v = value)
             {
                 var keySpan = SpanByte.FromPointer(k, key.Length);
                 var valueSpan = SpanByte.FromPointer(v, value.Length);
-                var status = session.Upsert(ref keySpan, ref valueSpan);
+                var status = _session.Upsert(ref keySpan, ref valueSpan);
                 if (status.IsPending)
                 {
-                    session.CompletePending(wait: true);
+                    _session.CompletePending(wait: true);
                 }
             }
-        }
-        finally
-        {
-            Return(session);
         }
     }
 
@@ -236,22 +241,17 @@ public sealed class FasterProfileStore : IProfileStore
         var max = StoreKeys.MaxLength(site, id);
         var key = max <= 512 ? stackalloc byte[max] : new byte[max];
         var length = StoreKeys.Write(key, kind, site, id);
-        var session = Rent();
-        try
+        lock (_gate)
         {
             fixed (byte* k = key)
             {
                 var keySpan = SpanByte.FromPointer(k, length);
-                var status = session.Delete(ref keySpan);
+                var status = _session.Delete(ref keySpan);
                 if (status.IsPending)
                 {
-                    session.CompletePending(wait: true);
+                    _session.CompletePending(wait: true);
                 }
             }
-        }
-        finally
-        {
-            Return(session);
         }
     }
 

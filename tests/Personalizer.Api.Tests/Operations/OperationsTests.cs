@@ -1,0 +1,31 @@
+using System.Net;
+
+namespace Personalizer.Api.Tests.Operations;
+
+public sealed class OperationsTests : IDisposable
+{
+    private readonly PersonalizerApp _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    [InlineData("/openapi/v1.json")]
+    [InlineData("/scalar/v1")]
+    public async Task OperationalEndpointsAnswerWithoutAKey(string url)
+    {
+        await _app.Client(null).GetAsync(url).AssertStatus(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesEveryResource()
+    {
+        var text = await _app.Client(null).GetStringAsync("/openapi/v1.json");
+
+        foreach (var path in new[] { "/v1/decide", "/v1/events", "/v1/profiles/{visitorId}", "/v1/catalog/items", "/v1/slots/{slotId}", "/v1/config/history" })
+        {
+            Assert.Contains($"\"{path}", text);
+        }
+    }
+}
