@@ -29,3 +29,21 @@ public sealed class OperationsTests : IDisposable
         }
     }
 }
+
+public sealed class DemoTests : IDisposable
+{
+    private readonly PersonalizerApp _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Theory]
+    [InlineData("/demo/", "home-hero")]
+    [InlineData("/demo/product.html", "pdp-similar")]
+    [InlineData("/demo/cart.html", "cart-offer")]
+    public async Task TheDemoStorefrontPagesCarryTheirSlots(string url, string slot)
+    {
+        var html = await _app.Client(null).GetStringAsync(url);
+
+        Assert.Contains($"data-p13n-slot=\"{slot}\"", html);
+    }
+}
