@@ -37,9 +37,9 @@ public static class CatalogApi
 
     private static IResult GetItem(string itemId, HttpContext http, CatalogService catalog)
     {
-        if (!Ids.IsValid(itemId))
+        if (JsonBody.InvalidId("itemId", itemId) is { } invalid)
         {
-            return JsonBody.Invalid("itemId", $"must be {Ids.Rule}");
+            return invalid;
         }
         return catalog.Find(http.Caller().Site, itemId) is { } item
             ? TypedResults.Ok(item.ToResponse())

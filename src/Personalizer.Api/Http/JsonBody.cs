@@ -42,6 +42,10 @@ public static class JsonBody
     public static IResult Invalid(string path, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, title: "The request is not valid");
 
+    /// <summary>A route id that breaks the id rule, as a problem naming it; null when the id is fine.</summary>
+    public static IResult? InvalidId(string path, string value) =>
+        Ids.IsValid(value) ? null : Invalid(path, $"must be {Ids.Rule}");
+
     public static IResult Invalid(ValidationErrors errors) =>
         TypedResults.ValidationProblem(errors.ToDictionary(), title: "The request is not valid");
 

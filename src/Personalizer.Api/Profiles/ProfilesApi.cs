@@ -22,9 +22,9 @@ public static class ProfilesApi
 
     private static async Task<IResult> GetProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, TimeProvider time, CancellationToken ct)
     {
-        if (!Ids.IsValid(visitorId))
+        if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
-            return JsonBody.Invalid("visitorId", $"must be {Ids.Rule}");
+            return invalid;
         }
         var profile = await profiles.GetAsync(http.Caller().Site, visitorId, ct);
         return profile is null
@@ -34,9 +34,9 @@ public static class ProfilesApi
 
     private static async Task<IResult> ExportProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, TimeProvider time, CancellationToken ct)
     {
-        if (!Ids.IsValid(visitorId))
+        if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
-            return JsonBody.Invalid("visitorId", $"must be {Ids.Rule}");
+            return invalid;
         }
         var site = http.Caller().Site;
         var profile = await profiles.GetAsync(site, visitorId, ct);
@@ -51,18 +51,18 @@ public static class ProfilesApi
 
     private static async Task<IResult> EraseProfile(string visitorId, HttpContext http, ProfileService profiles, CancellationToken ct)
     {
-        if (!Ids.IsValid(visitorId))
+        if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
-            return JsonBody.Invalid("visitorId", $"must be {Ids.Rule}");
+            return invalid;
         }
         return await profiles.EraseAsync(http.Caller().Site, visitorId, ct) ? TypedResults.NoContent() : NotFound(visitorId);
     }
 
     private static async Task<IResult> GetPreferences(string visitorId, HttpContext http, ProfileService profiles, CancellationToken ct)
     {
-        if (!Ids.IsValid(visitorId))
+        if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
-            return JsonBody.Invalid("visitorId", $"must be {Ids.Rule}");
+            return invalid;
         }
         var profile = await profiles.GetAsync(http.Caller().Site, visitorId, ct);
         return TypedResults.Ok((profile?.Preferences ?? new VisitorPreferences()).ToResponse());
@@ -70,9 +70,9 @@ public static class ProfilesApi
 
     private static async Task<IResult> PutPreferences(string visitorId, HttpContext http, ProfileService profiles, CancellationToken ct)
     {
-        if (!Ids.IsValid(visitorId))
+        if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
-            return JsonBody.Invalid("visitorId", $"must be {Ids.Rule}");
+            return invalid;
         }
         var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.PreferencesRequest, ct);
         if (problem is not null)

@@ -29,9 +29,9 @@ public static class SlotsApi
 
     private static IResult GetSlot(string slotId, HttpContext http, ConfigurationService configuration)
     {
-        if (!Ids.IsValid(slotId))
+        if (JsonBody.InvalidId("slotId", slotId) is { } invalid)
         {
-            return JsonBody.Invalid("slotId", $"must be {Ids.Rule}");
+            return invalid;
         }
         return configuration.Current(http.Caller().Site).Slots.TryGetValue(slotId, out var slot)
             ? TypedResults.Ok(slot.ToResponse())
@@ -40,9 +40,9 @@ public static class SlotsApi
 
     private static async Task<IResult> PutSlot(string slotId, HttpContext http, ConfigurationService configuration, CancellationToken ct)
     {
-        if (!Ids.IsValid(slotId))
+        if (JsonBody.InvalidId("slotId", slotId) is { } invalid)
         {
-            return JsonBody.Invalid("slotId", $"must be {Ids.Rule}");
+            return invalid;
         }
         var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.SlotRequest, ct);
         if (problem is not null)
@@ -61,9 +61,9 @@ public static class SlotsApi
 
     private static async Task<IResult> DeleteSlot(string slotId, HttpContext http, ConfigurationService configuration, CancellationToken ct)
     {
-        if (!Ids.IsValid(slotId))
+        if (JsonBody.InvalidId("slotId", slotId) is { } invalid)
         {
-            return JsonBody.Invalid("slotId", $"must be {Ids.Rule}");
+            return invalid;
         }
         var result = await configuration.DeleteSlotAsync(http.Caller().Site, slotId, http.Actor(), ct);
         return result.Status == ConfigChangeStatus.NotFound ? NotFound(slotId) : TypedResults.NoContent();
