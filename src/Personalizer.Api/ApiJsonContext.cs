@@ -4,6 +4,7 @@ using Personalizer.Api.Catalog;
 using Personalizer.Api.Decisions;
 using Personalizer.Api.Events;
 using Personalizer.Api.Profiles;
+using Personalizer.Api.Rules;
 using Personalizer.Api.Slots;
 
 namespace Personalizer.Api;
@@ -27,4 +28,15 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(List<SlotResponse>))]
 [JsonSerializable(typeof(ConfigVersionResponse))]
 [JsonSerializable(typeof(List<ConfigVersionResponse>))]
+[JsonSerializable(typeof(RuleRequest))]
+[JsonSerializable(typeof(RuleResponse))]
+[JsonSerializable(typeof(List<RuleResponse>))]
+[JsonSerializable(typeof(RuleChangeResponse))]
+[JsonSerializable(typeof(SegmentRequest))]
+[JsonSerializable(typeof(SegmentResponse))]
+[JsonSerializable(typeof(List<SegmentResponse>))]
+[JsonSerializable(typeof(SegmentChangeResponse))]
+[JsonSerializable(typeof(ValidateRequest))]
+[JsonSerializable(typeof(ValidateResponse))]
+[JsonSerializable(typeof(List<ConditionErrorResponse>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

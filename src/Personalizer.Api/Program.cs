@@ -5,6 +5,7 @@ using Personalizer.Api.Events;
 using Personalizer.Api.Http;
 using Personalizer.Api.Operations;
 using Personalizer.Api.Profiles;
+using Personalizer.Api.Rules;
 using Personalizer.Api.Slots;
 using Personalizer.Engine;
 using Scalar.AspNetCore;
@@ -41,6 +42,7 @@ app.MapEventsApi();
 app.MapProfilesApi();
 app.MapCatalogApi();
 app.MapSlotsApi();
+app.MapRulesApi();
 
 app.Run();
 

@@ -56,6 +56,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<DemoSeeder>();
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RuleStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, TrendingStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, DefaultStrategy>());
 

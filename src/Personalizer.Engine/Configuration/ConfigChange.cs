@@ -7,6 +7,10 @@ public enum ConfigChangeKind : byte
     PutSlot = 1,
     DeleteSlot = 2,
     Rollback = 3,
+    PutRule = 4,
+    DeleteRule = 5,
+    PutSegment = 6,
+    DeleteSegment = 7,
 }
 
 /// <summary>One change of a site's configuration, as written to the log. Applying it makes a new version.</summary>
@@ -21,4 +25,6 @@ public sealed class ConfigChange
     [Key(4)] public long At { get; init; }
     /// <summary>For a rollback: the version whose content becomes current again.</summary>
     [Key(5)] public int TargetVersion { get; init; }
+    [Key(6)] public RuleDefinition? Rule { get; init; }
+    [Key(7)] public SegmentDefinition? Segment { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Rules;
 using Personalizer.Engine.Storage;
 
 namespace Personalizer.Engine.Configuration;
@@ -24,6 +25,102 @@ public sealed class ConfigurationService(ConfigurationStore store, Ledger ledger
 
     public Task<ConfigChangeResult> RollbackAsync(string site, int version, string author, CancellationToken ct = default) =>
         SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.Rollback, TargetVersion = version, Author = author, At = Now() }, ct);
+
+    public Task<ConfigChangeResult> PutRuleAsync(string site, RuleDefinition rule, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.PutRule, Id = rule.Id, Rule = rule, Author = author, At = Now() }, ct);
+
+    public Task<ConfigChangeResult> DeleteRuleAsync(string site, string ruleId, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteRule, Id = ruleId, Author = author, At = Now() }, ct);
+
+    public Task<ConfigChangeResult> PutSegmentAsync(string site, SegmentDefinition segment, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.PutSegment, Id = segment.Id, Segment = segment, Author = author, At = Now() }, ct);
+
+    public Task<ConfigChangeResult> DeleteSegmentAsync(string site, string segmentId, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteSegment, Id = segmentId, Author = author, At = Now() }, ct);
+
+    /// <summary>Compiles a condition against the site's current segments.</summary>
+    public CompileResult CompileCondition(string site, string condition) =>
+        ConditionCompiler.Compile(condition, id => Current(site).CompiledSegments.Index.TryGetValue(id, out var i) ? i : null);
+
+    /// <summary>
+    /// Checks a segment change against the current version: its own condition, and that every segment
+    /// reference in the configuration still compiles (no unknown ids, no cycles) once it is in place.
+    /// </summary>
+    public IReadOnlyList<ConditionError> CompileSegment(string site, SegmentDefinition segment)
+    {
+        var whens = Current(site).Segments.Values.ToDictionary(s => s.Id, s => s.When, StringComparer.Ordinal);
+        whens[segment.Id] = segment.When;
+        var (_, errors) = CompiledSegments.Build(whens);
+        return errors.TryGetValue(segment.Id, out var own) ? own : [];
+    }
+
+    /// <summary>Rules and segments whose conditions name a segment; deleting it would break them.</summary>
+    public IReadOnlyList<string> SegmentUsers(string site, string segmentId)
+    {
+        var current = Current(site);
+        var users = new List<string>();
+        foreach (var rules in current.RulesBySlot.Values)
+        {
+            users.AddRange(rules.Where(r => r.Condition.SegmentsUsed.Contains(segmentId)).Select(r => $"rule:{r.Definition.Id}"));
+        }
+        for (var i = 0; i < current.CompiledSegments.Count; i++)
+        {
+            if (current.CompiledSegments[i].SegmentsUsed.Contains(segmentId))
+            {
+                users.Add($"segment:{current.CompiledSegments.Ids[i]}");
+            }
+        }
+        return users;
+    }
+
+    public static void Validate(RuleDefinition rule, SiteConfiguration current, ValidationErrors errors)
+    {
+        errors.Id("id", rule.Id);
+        errors.Text("description", rule.Description, 1024);
+        if (errors.Id("slot", rule.Slot) && !current.Slots.TryGetValue(rule.Slot, out _))
+        {
+            errors.Add("slot", $"this site has no slot '{rule.Slot}'");
+        }
+        if (rule.Priority is < -1_000_000 or > 1_000_000)
+        {
+            errors.Add("priority", "must be from -1000000 to 1000000");
+        }
+        for (var i = 0; i < rule.Tags.Length; i++)
+        {
+            errors.Id($"tags[{i}]", rule.Tags[i]);
+        }
+        if (current.Slots.TryGetValue(rule.Slot, out var slot))
+        {
+            var then = rule.Then;
+            if (slot.Kind == SlotKind.Content)
+            {
+                if (then.Variant is null)
+                {
+                    errors.Add("then.variant", "a rule for a content slot names the variant to show");
+                }
+                else if (slot.FindVariant(then.Variant) is null)
+                {
+                    errors.Add("then.variant", $"slot '{slot.Id}' has no variant '{then.Variant}'");
+                }
+            }
+            else if (then.Variant is not null)
+            {
+                errors.Add("then.variant", "a recommendations slot has no variants; use includeCategories, excludeCategories or boostCategories");
+            }
+            foreach (var (name, values) in new[] { ("includeCategories", then.IncludeCategories), ("excludeCategories", then.ExcludeCategories), ("boostCategories", then.BoostCategories) })
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    errors.Id($"then.{name}[{i}]", values[i]);
+                }
+            }
+        }
+        if (rule.Schedule?.Resolve().Error is { } scheduleError)
+        {
+            var colon = scheduleError.IndexOf(':', StringComparison.Ordinal);
+            errors.Add(scheduleError[..colon], scheduleError[(colon + 2)..]);
+        }
+    }
 
     private async Task<ConfigChangeResult> SubmitAsync(string site, ConfigChange change, CancellationToken ct)
     {

@@ -32,13 +32,15 @@ public sealed class ConfigurationStore
     {
         var state = _sites.GetOrAdd(site, static _ => new SiteState());
         var current = state.Current;
-        IEnumerable<SlotDefinition> slots;
+        var slots = current.Slots.Values.AsEnumerable();
+        var rules = current.Rules.Values.AsEnumerable();
+        var segments = current.Segments.Values.AsEnumerable();
         string summary;
         switch (change.Kind)
         {
             case ConfigChangeKind.PutSlot when change.Slot is not null:
-                summary = current.Slots.ContainsKey(change.Id) ? $"updated slot {change.Id}" : $"created slot {change.Id}";
-                slots = current.Slots.Values.Where(s => s.Id != change.Id).Append(change.Slot);
+                summary = (current.Slots.ContainsKey(change.Id) ? "updated" : "created") + $" slot {change.Id}";
+                slots = slots.Where(s => s.Id != change.Id).Append(change.Slot);
                 break;
             case ConfigChangeKind.DeleteSlot:
                 if (!current.Slots.ContainsKey(change.Id))
@@ -46,7 +48,31 @@ public sealed class ConfigurationStore
                     return new(ConfigChangeStatus.NotFound, current.Version);
                 }
                 summary = $"deleted slot {change.Id}";
-                slots = current.Slots.Values.Where(s => s.Id != change.Id);
+                slots = slots.Where(s => s.Id != change.Id);
+                break;
+            case ConfigChangeKind.PutRule when change.Rule is not null:
+                summary = (current.Rules.ContainsKey(change.Id) ? "updated" : "created") + $" rule {change.Id}";
+                rules = rules.Where(r => r.Id != change.Id).Append(change.Rule);
+                break;
+            case ConfigChangeKind.DeleteRule:
+                if (!current.Rules.ContainsKey(change.Id))
+                {
+                    return new(ConfigChangeStatus.NotFound, current.Version);
+                }
+                summary = $"deleted rule {change.Id}";
+                rules = rules.Where(r => r.Id != change.Id);
+                break;
+            case ConfigChangeKind.PutSegment when change.Segment is not null:
+                summary = (current.Segments.ContainsKey(change.Id) ? "updated" : "created") + $" segment {change.Id}";
+                segments = segments.Where(s => s.Id != change.Id).Append(change.Segment);
+                break;
+            case ConfigChangeKind.DeleteSegment:
+                if (!current.Segments.ContainsKey(change.Id))
+                {
+                    return new(ConfigChangeStatus.NotFound, current.Version);
+                }
+                summary = $"deleted segment {change.Id}";
+                segments = segments.Where(s => s.Id != change.Id);
                 break;
             case ConfigChangeKind.Rollback:
                 var target = state.History.FirstOrDefault(v => v.Version == change.TargetVersion);
@@ -56,12 +82,14 @@ public sealed class ConfigurationStore
                 }
                 summary = $"rolled back to version {target.Version}";
                 slots = target.Slots.Values;
+                rules = target.Rules.Values;
+                segments = target.Segments.Values;
                 break;
             default:
                 throw new InvalidOperationException($"Configuration change {change.Kind} is incomplete.");
         }
 
-        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots);
+        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots, rules, segments);
         state.Publish(next);
         return new(ConfigChangeStatus.Applied, next.Version);
     }

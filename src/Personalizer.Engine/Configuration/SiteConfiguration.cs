@@ -1,21 +1,60 @@
 using System.Collections.Frozen;
 using MessagePack;
+using Personalizer.Engine.Rules;
 
 namespace Personalizer.Engine.Configuration;
 
+/// <summary>A rule ready to run: its definition, its compiled condition and its schedule in UTC.</summary>
+public sealed class CompiledRule(RuleDefinition definition, CompiledCondition condition, long from, long until)
+{
+    public RuleDefinition Definition { get; } = definition;
+    public CompiledCondition Condition { get; } = condition;
+    public long From { get; } = from;
+    public long Until { get; } = until;
+
+    public bool InSchedule(long nowMs) => nowMs >= From && nowMs < Until;
+}
+
 /// <summary>
-/// One immutable version of a site's configuration. A decide takes one reference at its start and
-/// sees that version to the end; a change publishes a new object (atomic swap), never edits one.
+/// One immutable version of a site's configuration, compiled once: a decide takes one reference at
+/// its start and sees that version to the end; a change publishes a new object (atomic swap).
 /// </summary>
 public sealed class SiteConfiguration
 {
-    public SiteConfiguration(int version, long createdAt, string author, string summary, IEnumerable<SlotDefinition> slots)
+    public SiteConfiguration(int version, long createdAt, string author, string summary,
+        IEnumerable<SlotDefinition> slots, IEnumerable<RuleDefinition>? rules = null, IEnumerable<SegmentDefinition>? segments = null)
     {
         Version = version;
         CreatedAt = createdAt;
         Author = author;
         Summary = summary;
         Slots = slots.ToFrozenDictionary(s => s.Id, StringComparer.Ordinal);
+        Rules = (rules ?? []).ToFrozenDictionary(r => r.Id, StringComparer.Ordinal);
+        Segments = (segments ?? []).ToFrozenDictionary(s => s.Id, StringComparer.Ordinal);
+
+        (CompiledSegments, var segmentErrors) = CompiledSegments.Build(Segments.ToDictionary(s => s.Key, s => s.Value.When, StringComparer.Ordinal));
+        var errors = segmentErrors.Keys.Select(id => $"segment:{id}").ToList();
+        var compiled = new List<CompiledRule>();
+        foreach (var rule in Rules.Values)
+        {
+            var result = ConditionCompiler.Compile(rule.When, id => CompiledSegments.Index.TryGetValue(id, out var i) ? i : null);
+            var (from, until, scheduleError) = rule.Schedule?.Resolve() ?? (long.MinValue, long.MaxValue, null);
+            if (result.Condition is null || scheduleError is not null)
+            {
+                // Validation keeps these out; a segment deleted under a rule's feet makes the rule inert, never wrong.
+                errors.Add($"rule:{rule.Id}");
+                compiled.Add(new CompiledRule(rule, ConditionCompiler.Never(rule.When), 0, 0));
+                continue;
+            }
+            compiled.Add(new CompiledRule(rule, result.Condition, from, until));
+        }
+        RulesBySlot = compiled
+            .GroupBy(r => r.Definition.Slot, StringComparer.Ordinal)
+            .ToFrozenDictionary(
+                g => g.Key,
+                g => g.OrderByDescending(r => r.Definition.Priority).ThenBy(r => r.Definition.Id, StringComparer.Ordinal).ToArray(),
+                StringComparer.Ordinal);
+        Inert = errors;
     }
 
     public int Version { get; }
@@ -23,6 +62,17 @@ public sealed class SiteConfiguration
     public string Author { get; }
     public string Summary { get; }
     public FrozenDictionary<string, SlotDefinition> Slots { get; }
+    public FrozenDictionary<string, RuleDefinition> Rules { get; }
+    public FrozenDictionary<string, SegmentDefinition> Segments { get; }
+    public CompiledSegments CompiledSegments { get; }
+
+    /// <summary>Each slot's rules in the order they run: priority descending, then id.</summary>
+    public FrozenDictionary<string, CompiledRule[]> RulesBySlot { get; }
+
+    /// <summary>Rules and segments that did not compile in this version and therefore never match.</summary>
+    public IReadOnlyList<string> Inert { get; }
+
+    public CompiledRule[] RulesFor(string slotId) => RulesBySlot.TryGetValue(slotId, out var rules) ? rules : [];
 
     public static SiteConfiguration Empty { get; } = new(0, 0, "", "empty", []);
 }
@@ -36,6 +86,8 @@ public sealed class StoredConfigurationVersion
     [Key(2)] public string Author { get; set; } = "";
     [Key(3)] public string Summary { get; set; } = "";
     [Key(4)] public SlotDefinition[] Slots { get; set; } = [];
+    [Key(5)] public RuleDefinition[] Rules { get; set; } = [];
+    [Key(6)] public SegmentDefinition[] Segments { get; set; } = [];
 
     public static StoredConfigurationVersion From(SiteConfiguration c) => new()
     {
@@ -44,7 +96,9 @@ public sealed class StoredConfigurationVersion
         Author = c.Author,
         Summary = c.Summary,
         Slots = [.. c.Slots.Values],
+        Rules = [.. c.Rules.Values],
+        Segments = [.. c.Segments.Values],
     };
 
-    public SiteConfiguration ToConfiguration() => new(Version, CreatedAt, Author, Summary, Slots);
+    public SiteConfiguration ToConfiguration() => new(Version, CreatedAt, Author, Summary, Slots, Rules, Segments);
 }

@@ -27,6 +27,7 @@ public sealed class DecisionEngine
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _budget;
+    private readonly double _affinityHalfLifeDays;
 
     public DecisionEngine(
         IEnumerable<ISlotStrategy> strategies,
@@ -51,6 +52,7 @@ public sealed class DecisionEngine
         _time = time;
         _logger = logger;
         _budget = TimeSpan.FromMilliseconds(options.DecideBudgetMs);
+        _affinityHalfLifeDays = options.Profiles.AffinityHalfLifeDays;
     }
 
     public IReadOnlyList<string> ChainNames => [.. _chain.Select(s => s.Name)];
@@ -82,6 +84,7 @@ public sealed class DecisionEngine
             Catalog = _catalog.Get(site),
             NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
             Explain = request.Explain,
+            AffinityHalfLifeDays = _affinityHalfLifeDays,
         };
 
         var slots = new List<SlotDecision>(request.Slots.Count);
@@ -116,6 +119,7 @@ public sealed class DecisionEngine
     private async ValueTask<SlotDecision> DecideSlotAsync(DecisionContext context, SlotDefinition slot, long started, CancellationToken ct)
     {
         var trace = context.Explain ? new List<TraceStep>() : null;
+        context.Trace = trace;
         foreach (var strategy in _chain)
         {
             if (!strategy.AppliesTo(slot))

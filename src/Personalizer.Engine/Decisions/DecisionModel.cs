@@ -1,6 +1,7 @@
 using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Rules;
 
 namespace Personalizer.Engine.Decisions;
 
@@ -39,6 +40,15 @@ public sealed class DecisionContext
     public required CatalogSnapshot Catalog { get; init; }
     public required long NowMs { get; init; }
     public bool Explain { get; init; }
+    public double AffinityHalfLifeDays { get; init; } = 14;
+
+    /// <summary>What conditions read; made on first use, once per decide.</summary>
+    public EvalContext Conditions => _conditions ??= new EvalContext(Profile, Request, Catalog, NowMs, Configuration.CompiledSegments, AffinityHalfLifeDays);
+
+    /// <summary>With <c>explain=true</c>: the trace of the slot being decided, for strategies to add detail to.</summary>
+    public List<TraceStep>? Trace { get; set; }
+
+    private EvalContext? _conditions;
 
     public bool PersonalizationAllowed => Profile?.Preferences.PersonalizationEnabled ?? true;
 }

@@ -1,0 +1,107 @@
+using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Profiles;
+
+namespace Personalizer.Engine.Rules;
+
+/// <summary>
+/// What a condition reads: the profile, the request, the clock. One per decide; evaluating a compiled
+/// condition against it allocates nothing (derived values such as the cart value are computed once
+/// and kept here).
+/// </summary>
+public sealed class EvalContext
+{
+    private double _cartValue = double.NaN;
+    private string? _topCategory;
+    private double _topScore;
+    private readonly sbyte[] _segments;
+
+    public EvalContext(VisitorProfile? profile, RequestContext request, CatalogSnapshot catalog, long nowMs, CompiledSegments segments, double affinityHalfLifeDays = 14)
+    {
+        Profile = profile;
+        Request = request;
+        Catalog = catalog;
+        NowMs = nowMs;
+        Now = DateTimeOffset.FromUnixTimeMilliseconds(nowMs).UtcDateTime;
+        Segments = segments;
+        AffinityHalfLifeMs = affinityHalfLifeDays * 86_400_000d;
+        _segments = segments.Count == 0 ? [] : new sbyte[segments.Count];
+        NowDate = Now.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Today as YYYY-MM-DD, made once per context.</summary>
+    public string NowDate { get; }
+
+    public VisitorProfile? Profile { get; }
+    public RequestContext Request { get; }
+    public CatalogSnapshot Catalog { get; }
+    public long NowMs { get; }
+    public DateTime Now { get; }
+    public CompiledSegments Segments { get; }
+    public double AffinityHalfLifeMs { get; }
+
+    public double CartValue
+    {
+        get
+        {
+            if (double.IsNaN(_cartValue))
+            {
+                var sum = 0d;
+                foreach (var line in Profile?.Cart ?? [])
+                {
+                    sum += line.Price * line.Quantity;
+                }
+                _cartValue = sum;
+            }
+            return _cartValue;
+        }
+    }
+
+    public string TopCategory
+    {
+        get
+        {
+            ComputeTop();
+            return _topCategory!;
+        }
+    }
+
+    public double TopCategoryScore
+    {
+        get
+        {
+            ComputeTop();
+            return _topScore;
+        }
+    }
+
+    internal bool Segment(int index)
+    {
+        var known = _segments[index];
+        if (known != 0)
+        {
+            return known > 0;
+        }
+        var result = Segments[index].Evaluate(this);
+        _segments[index] = result ? (sbyte)1 : (sbyte)-1;
+        return result;
+    }
+
+    private void ComputeTop()
+    {
+        if (_topCategory is not null)
+        {
+            return;
+        }
+        _topCategory = "";
+        foreach (var a in Profile?.Affinity ?? [])
+        {
+            var score = ProfileFolder.AffinityAt(a, NowMs, AffinityHalfLifeMs);
+            if (score > _topScore || (score == _topScore && string.CompareOrdinal(a.Category, _topCategory) < 0))
+            {
+                _topScore = score;
+                _topCategory = a.Category;
+            }
+        }
+    }
+}
