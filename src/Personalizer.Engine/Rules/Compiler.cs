@@ -162,6 +162,7 @@ public static class ConditionCompiler
         public Func<EvalContext, string>? Text;
         public Func<EvalContext, string, bool>? Has;
         public string? ConstText;
+        public double? ConstNumber;
         public string[]? Strings;
         public double[]? Numbers;
         public TimeSpan Duration;
@@ -172,7 +173,7 @@ public static class ConditionCompiler
         public Typed Build(Node node) => node switch
         {
             StringLiteral s => new Typed { Type = ConditionType.Text, Text = Const(s.Value), ConstText = s.Value },
-            NumberLiteral n => new Typed { Type = ConditionType.Number, Number = Const(n.Value) },
+            NumberLiteral n => new Typed { Type = ConditionType.Number, Number = Const(n.Value), ConstNumber = n.Value },
             BoolLiteral b => new Typed { Type = ConditionType.Bool, Bool = b.Value ? static _ => true : static _ => false },
             DurationLiteral d => new Typed { Type = ConditionType.Duration, Duration = d.Value },
             ListLiteral l => List(l),
@@ -258,22 +259,44 @@ public static class ConditionCompiler
         private static Func<EvalContext, bool> Equality(Binary b, Typed left, Typed right)
         {
             var negate = b.Operator == "!=";
+            if (negate && left.Type == right.Type && left.Type == ConditionType.Text && right.ConstText is { } other)
+            {
+                var f = left.Text!;
+                return c => !string.Equals(f(c), other, StringComparison.OrdinalIgnoreCase);
+            }
             if (left.Type != right.Type || left.Type is not (ConditionType.Text or ConditionType.Number or ConditionType.Bool))
             {
                 throw Mismatch(b, left, right);
             }
             Func<EvalContext, bool> eq;
+            // A literal on either side is read once here, not called at every evaluation.
             if (left.Type == ConditionType.Text)
             {
-                var l = left.Text!;
-                var r = right.Text!;
-                eq = c => string.Equals(l(c), r(c), StringComparison.OrdinalIgnoreCase);
+                var (field, constant) = right.ConstText is not null ? (left, right.ConstText) : left.ConstText is not null ? (right, left.ConstText) : (null, null);
+                if (field is not null)
+                {
+                    var f = field.Text!;
+                    eq = c => string.Equals(f(c), constant, StringComparison.OrdinalIgnoreCase);
+                }
+                else
+                {
+                    var l = left.Text!;
+                    var r = right.Text!;
+                    eq = c => string.Equals(l(c), r(c), StringComparison.OrdinalIgnoreCase);
+                }
             }
             else if (left.Type == ConditionType.Number)
             {
                 var l = left.Number!;
                 var r = right.Number!;
-                eq = c => l(c) == r(c);
+                if (right.ConstNumber is { } k)
+                {
+                    eq = c => l(c) == k;
+                }
+                else
+                {
+                    eq = c => l(c) == r(c);
+                }
             }
             else
             {
@@ -290,6 +313,16 @@ public static class ConditionCompiler
             {
                 var l = left.Number!;
                 var r = right.Number!;
+                if (right.ConstNumber is { } k)
+                {
+                    return b.Operator switch
+                    {
+                        "<" => c => l(c) < k,
+                        "<=" => c => l(c) <= k,
+                        ">" => c => l(c) > k,
+                        _ => c => l(c) >= k,
+                    };
+                }
                 return b.Operator switch
                 {
                     "<" => c => l(c) < r(c),
@@ -318,7 +351,24 @@ public static class ConditionCompiler
             if (left.Type == ConditionType.Text && right.Type == ConditionType.StringList)
             {
                 var l = left.Text!;
-                var set = right.Strings!.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+                var values = right.Strings!;
+                if (values.Length <= 8)
+                {
+                    // A short list is faster to scan than to hash case-insensitively.
+                    return c =>
+                    {
+                        var v = l(c);
+                        foreach (var candidate in values)
+                        {
+                            if (string.Equals(v, candidate, StringComparison.OrdinalIgnoreCase))
+                            {
+                                return true;
+                            }
+                        }
+                        return false;
+                    };
+                }
+                var set = values.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
                 return c => set.Contains(l(c));
             }
             if (left.Type == ConditionType.Number && right.Type == ConditionType.NumberList)
@@ -359,6 +409,12 @@ public static class ConditionCompiler
                 throw Mismatch(b, left, right);
             }
             var l = left.Text!;
+            if (right.ConstText is { } affix)
+            {
+                return b.Operator == "startsWith"
+                    ? c => l(c).StartsWith(affix, StringComparison.OrdinalIgnoreCase)
+                    : c => l(c).EndsWith(affix, StringComparison.OrdinalIgnoreCase);
+            }
             var r = right.Text!;
             return b.Operator == "startsWith"
                 ? c => l(c).StartsWith(r(c), StringComparison.OrdinalIgnoreCase)
