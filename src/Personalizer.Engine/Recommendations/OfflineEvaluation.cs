@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+
+namespace Personalizer.Engine.Recommendations;
+
+public readonly record struct Rating(string User, string Item, float Value, long Timestamp);
+
+/// <summary>The metrics of one model on a held-out split.</summary>
+public sealed record EvaluationResult(string Model, int K, double Precision, double Recall, double Ndcg, double Map, double Coverage, double TrainingSeconds, int Users)
+{
+    public IReadOnlyDictionary<string, double> ToDictionary() => new Dictionary<string, double>
+    {
+        [$"precision@{K}"] = Math.Round(Precision, 4),
+        [$"recall@{K}"] = Math.Round(Recall, 4),
+        [$"ndcg@{K}"] = Math.Round(Ndcg, 4),
+        [$"map@{K}"] = Math.Round(Map, 4),
+        ["coverage"] = Math.Round(Coverage, 4),
+        ["trainingSeconds"] = Math.Round(TrainingSeconds, 3),
+        ["users"] = Users,
+    };
+}
+
+/// <summary>
+/// The protocol of Microsoft Recommenders' public MovieLens tables: every (kept) rating is an
+/// interaction; each user's interactions are split at random (seeded) into train and test; models
+/// rank every item the user has not interacted with in train; precision, recall, NDCG (binary
+/// relevance, ideal DCG over min(k, test items)) and MAP at k, averaged over users with test items.
+/// </summary>
+public sealed class OfflineEvaluation
+{
+    private readonly Interactions _train;
+    private readonly HashSet<int>[] _test;
+    private readonly int _k;
+
+    public OfflineEvaluation(IReadOnlyList<Rating> ratings, double testFraction, int seed, int k)
+    {
+        _k = k;
+        var users = new Dictionary<string, int>(StringComparer.Ordinal);
+        var items = new Dictionary<string, int>(StringComparer.Ordinal);
+        var byUser = new List<List<int>>();
+        foreach (var r in ratings)
+        {
+            if (!users.TryGetValue(r.User, out var u))
+            {
+                users[r.User] = u = users.Count;
+                byUser.Add([]);
+            }
+            if (!items.TryGetValue(r.Item, out var i))
+            {
+                items[r.Item] = i = items.Count;
+            }
+            byUser[u].Add(i);
+        }
+        var random = new Random(seed);
+        var train = new List<(int, int, float)>();
+        _test = new HashSet<int>[users.Count];
+        for (var u = 0; u < byUser.Count; u++)
+        {
+            var list = byUser[u].Distinct().ToArray();
+            random.Shuffle(list);
+            var testCount = (int)Math.Round(list.Length * testFraction, MidpointRounding.AwayFromZero);
+            if (list.Length - testCount < 1)
+            {
+                testCount = list.Length - 1;
+            }
+            _test[u] = [.. list.Take(testCount)];
+            foreach (var i in list.Skip(testCount))
+            {
+                train.Add((u, i, 1f));
+            }
+        }
+        _train = Interactions.From(users.Count, items.Count, train);
+        ItemCount = items.Count;
+        UserCount = users.Count;
+        TrainCount = _train.Count;
+    }
+
+    public int ItemCount { get; }
+    public int UserCount { get; }
+    public int TrainCount { get; }
+    public Interactions Train => _train;
+
+    public EvaluationResult Popularity()
+    {
+        var watch = Stopwatch.StartNew();
+        var counts = new float[ItemCount];
+        foreach (var i in _train.Columns)
+        {
+            counts[i]++;
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        return Evaluate("popularity", seconds, (_, scores) => counts.CopyTo(scores, 0));
+    }
+
+    /// <summary>Item-based k-nearest neighbours: cosine similarity of item columns, each item's 100 nearest, summed over the user's items.</summary>
+    public EvaluationResult ItemKnn(int neighbours = 100)
+    {
+        var watch = Stopwatch.StartNew();
+        var itemUsers = _train.Transpose();
+        var norms = new float[ItemCount];
+        for (var i = 0; i < ItemCount; i++)
+        {
+            norms[i] = MathF.Sqrt(itemUsers.RowStart[i + 1] - itemUsers.RowStart[i]);
+        }
+        var similar = new (int Item, float Sim)[ItemCount][];
+        Parallel.For(0, ItemCount, () => new float[ItemCount], (i, _, co) =>
+        {
+            Array.Clear(co);
+            foreach (var u in itemUsers.ItemsOf(i))
+            {
+                foreach (var j in _train.ItemsOf(u))
+                {
+                    co[j]++;
+                }
+            }
+            co[i] = 0;
+            var list = new List<(int, float)>();
+            for (var j = 0; j < ItemCount; j++)
+            {
+                if (co[j] > 0)
+                {
+                    list.Add((j, co[j] / (norms[i] * norms[j])));
+                }
+            }
+            similar[i] = [.. list.OrderByDescending(x => x.Item2).Take(neighbours)];
+            return co;
+        }, static _ => { });
+        var seconds = watch.Elapsed.TotalSeconds;
+        return Evaluate("itemknn", seconds, (u, scores) =>
+        {
+            foreach (var j in _train.ItemsOf(u))
+            {
+                foreach (var (i, sim) in similar[j])
+                {
+                    scores[i] += sim;
+                }
+            }
+        });
+    }
+
+    public EvaluationResult Als(AlsOptions options)
+    {
+        var watch = Stopwatch.StartNew();
+        var als = new ImplicitAls(options);
+        var (users, items) = als.Train(_train);
+        var seconds = watch.Elapsed.TotalSeconds;
+        var f = options.Factors;
+        return Evaluate("als", seconds, (u, scores) =>
+        {
+            var x = users.AsSpan(u * f, f);
+            for (var i = 0; i < ItemCount; i++)
+            {
+                scores[i] = TensorPrimitives.Dot(x, items.AsSpan(i * f, f));
+            }
+        });
+    }
+
+    private EvaluationResult Evaluate(string model, double trainingSeconds, Action<int, float[]> score)
+    {
+        double precision = 0, recall = 0, ndcg = 0, map = 0;
+        var evaluated = 0;
+        var recommended = new bool[ItemCount];
+        var scores = new float[ItemCount];
+        var top = new int[_k];
+        for (var u = 0; u < UserCount; u++)
+        {
+            var test = _test[u];
+            if (test.Count == 0)
+            {
+                continue;
+            }
+            Array.Clear(scores);
+            score(u, scores);
+            foreach (var i in _train.ItemsOf(u))
+            {
+                scores[i] = float.NegativeInfinity; // training items are never candidates
+            }
+            var n = TopK.Select(scores, top);
+            int hits = 0;
+            double dcg = 0, ap = 0;
+            for (var rank = 0; rank < n; rank++)
+            {
+                recommended[top[rank]] = true;
+                if (test.Contains(top[rank]))
+                {
+                    hits++;
+                    dcg += 1 / Math.Log2(rank + 2);
+                    ap += hits / (double)(rank + 1);
+                }
+            }
+            double idcg = 0;
+            for (var rank = 0; rank < Math.Min(_k, test.Count); rank++)
+            {
+                idcg += 1 / Math.Log2(rank + 2);
+            }
+            precision += hits / (double)_k;
+            recall += hits / (double)test.Count;
+            ndcg += dcg / idcg;
+            map += ap / Math.Min(_k, test.Count);
+            evaluated++;
+        }
+        return new EvaluationResult(model, _k, precision / evaluated, recall / evaluated, ndcg / evaluated, map / evaluated,
+            recommended.Count(b => b) / (double)ItemCount, trainingSeconds, evaluated);
+    }
+
+    /// <summary>Reads <c>u.data</c> (tab), <c>ratings.dat</c> (<c>::</c>) or <c>ratings.csv</c> (with a header).</summary>
+    public static List<Rating> ReadRatings(string path, float minRating = 0)
+    {
+        var ratings = new List<Rating>();
+        var first = true;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            string[] parts = line.Contains("::", StringComparison.Ordinal) ? line.Split("::")
+                : line.Contains('\t', StringComparison.Ordinal) ? line.Split('\t')
+                : line.Split(',');
+            if (first && !double.TryParse(parts[^2], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                first = false;
+                continue; // a header
+            }
+            first = false;
+            if (parts.Length < 3 || !float.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                throw new FormatException($"'{path}': expected user, item, rating[, timestamp], found '{line}'");
+            }
+            if (value < minRating)
+            {
+                continue;
+            }
+            long.TryParse(parts.Length > 3 ? parts[3] : "0", NumberStyles.Integer, CultureInfo.InvariantCulture, out var ts);
+            ratings.Add(new Rating(parts[0], parts[1], value, ts));
+        }
+        return ratings;
+    }
+}
+
+/// <summary>Top-k selection over a score array with a small min-heap: O(n log k), no allocation.</summary>
+public static class TopK
+{
+    /// <summary>Fills <paramref name="result"/> with the indexes of the highest finite scores, best first; returns how many.</summary>
+    public static int Select(ReadOnlySpan<float> scores, Span<int> result)
+    {
+        var k = result.Length;
+        var count = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var s = scores[i];
+            if (float.IsNegativeInfinity(s) || float.IsNaN(s))
+            {
+                continue;
+            }
+            if (count < k)
+            {
+                result[count] = i;
+                SiftUp(scores, result, count++);
+            }
+            else if (s > scores[result[0]])
+            {
+                result[0] = i;
+                SiftDown(scores, result, 0, k);
+            }
+        }
+        // Heap sort the kept ones, best first.
+        for (var end = count - 1; end > 0; end--)
+        {
+            (result[0], result[end]) = (result[end], result[0]);
+            SiftDown(scores, result, 0, end);
+        }
+        return count;
+    }
+
+    private static bool Less(ReadOnlySpan<float> s, int a, int b) => s[a] < s[b] || (s[a] == s[b] && a > b);
+
+    private static void SiftUp(ReadOnlySpan<float> s, Span<int> h, int i)
+    {
+        while (i > 0)
+        {
+            var parent = (i - 1) / 2;
+            if (!Less(s, h[i], h[parent]))
+            {
+                break;
+            }
+            (h[i], h[parent]) = (h[parent], h[i]);
+            i = parent;
+        }
+    }
+
+    private static void SiftDown(ReadOnlySpan<float> s, Span<int> h, int i, int n)
+    {
+        while (true)
+        {
+            var l = 2 * i + 1;
+            var smallest = i;
+            if (l < n && Less(s, h[l], h[smallest]))
+            {
+                smallest = l;
+            }
+            if (l + 1 < n && Less(s, h[l + 1], h[smallest]))
+            {
+                smallest = l + 1;
+            }
+            if (smallest == i)
+            {
+                return;
+            }
+            (h[i], h[smallest]) = (h[smallest], h[i]);
+            i = smallest;
+        }
+    }
+}
