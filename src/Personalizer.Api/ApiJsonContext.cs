@@ -4,6 +4,7 @@ using Personalizer.Api.Catalog;
 using Personalizer.Api.Decisions;
 using Personalizer.Api.Events;
 using Personalizer.Api.Profiles;
+using Personalizer.Api.Recommendations;
 using Personalizer.Api.Rules;
 using Personalizer.Api.Slots;
 
@@ -39,4 +40,7 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(ValidateRequest))]
 [JsonSerializable(typeof(ValidateResponse))]
 [JsonSerializable(typeof(List<ConditionErrorResponse>))]
+[JsonSerializable(typeof(RecommendationsResponse))]
+[JsonSerializable(typeof(ModelResponse))]
+[JsonSerializable(typeof(List<ModelResponse>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

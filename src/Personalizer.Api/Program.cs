@@ -5,6 +5,7 @@ using Personalizer.Api.Events;
 using Personalizer.Api.Http;
 using Personalizer.Api.Operations;
 using Personalizer.Api.Profiles;
+using Personalizer.Api.Recommendations;
 using Personalizer.Api.Rules;
 using Personalizer.Api.Slots;
 using Personalizer.Engine;
@@ -43,6 +44,7 @@ app.MapProfilesApi();
 app.MapCatalogApi();
 app.MapSlotsApi();
 app.MapRulesApi();
+app.MapRecommendationsApi();
 
 app.Run();
 

@@ -37,6 +37,8 @@ public sealed class PersonalizerOptions
     public ProfileOptions Profiles { get; set; } = new();
 
     public LimitOptions Limits { get; set; } = new();
+
+    public Recommendations.RecommendationOptions Recommendations { get; set; } = new();
 }
 
 public sealed class SiteOptions

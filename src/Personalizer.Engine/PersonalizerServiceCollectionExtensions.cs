@@ -54,15 +54,21 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<ImpressionLog>();
         services.TryAddSingleton<DecisionEngine>();
         services.TryAddSingleton<DemoSeeder>();
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Recommendations);
+        services.TryAddSingleton<ModelRegistry>();
+        services.TryAddSingleton<ModelTrainer>();
+        services.TryAddSingleton<ModelTraining>();
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RuleStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RecommendationStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, TrendingStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, DefaultStrategy>());
 
         // Order matters: the ledger starts (recovery, replay) before anything that writes to it, and stops after.
         services.AddHostedService<LedgerHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
+        services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
         return new PersonalizerBuilder(services).UseFasterStore();
     }
 }

@@ -61,32 +61,7 @@ public sealed class DecisionEngine
     {
         var started = _time.GetTimestamp();
         var configuration = _configuration.Current(site);
-        VisitorProfile? profile = null;
-        var profileTask = _profiles.GetAsync(site, request.VisitorId, ct);
-        try
-        {
-            profile = profileTask.IsCompletedSuccessfully
-                ? profileTask.Result
-                : await profileTask.AsTask().WaitAsync(Remaining(started), _time, ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // The store is slow: decide for an unknown visitor rather than keep the page waiting.
-        }
-
-        var context = new DecisionContext
-        {
-            Site = site,
-            VisitorId = request.VisitorId,
-            Profile = profile,
-            Request = request.Context,
-            Configuration = configuration,
-            Catalog = _catalog.Get(site),
-            NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            Explain = request.Explain,
-            AffinityHalfLifeDays = _affinityHalfLifeDays,
-        };
-
+        var context = await ContextAsync(site, request.VisitorId, request.Context, configuration, request.Explain, started, ct).ConfigureAwait(false);
         var slots = new List<SlotDecision>(request.Slots.Count);
         List<string>? unknown = null;
         foreach (var slotId in request.Slots)
@@ -108,6 +83,45 @@ public sealed class DecisionEngine
         };
         _impressions.Record(site, request.VisitorId, context.NowMs, decision);
         return decision;
+    }
+
+    /// <summary>
+    /// A recommendation list for apps (<c>GET /v1/recommendations</c>): the slot is made for the call,
+    /// and runs through the same chain, deadline and filters as a page's recommendation slots.
+    /// </summary>
+    public async Task<SlotDecision> RecommendAsync(string site, string visitorId, SlotDefinition slot, RequestContext request, CancellationToken ct = default)
+    {
+        var started = _time.GetTimestamp();
+        var context = await ContextAsync(site, visitorId, request, _configuration.Current(site), explain: false, started, ct).ConfigureAwait(false);
+        return await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false);
+    }
+
+    private async Task<DecisionContext> ContextAsync(string site, string visitorId, RequestContext request, SiteConfiguration configuration, bool explain, long started, CancellationToken ct)
+    {
+        VisitorProfile? profile = null;
+        var profileTask = _profiles.GetAsync(site, visitorId, ct);
+        try
+        {
+            profile = profileTask.IsCompletedSuccessfully
+                ? profileTask.Result
+                : await profileTask.AsTask().WaitAsync(Remaining(started), _time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The store is slow: decide for an unknown visitor rather than keep the page waiting.
+        }
+        return new DecisionContext
+        {
+            Site = site,
+            VisitorId = visitorId,
+            Profile = profile,
+            Request = request,
+            Configuration = configuration,
+            Catalog = _catalog.Get(site),
+            NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Explain = explain,
+            AffinityHalfLifeDays = _affinityHalfLifeDays,
+        };
     }
 
     private TimeSpan Remaining(long started)

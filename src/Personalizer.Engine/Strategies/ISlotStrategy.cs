@@ -38,3 +38,9 @@ public static class StrategyNames
     public const string Default = "default";
     public const string Fallback = "fallback";
 }
+
+public static class RecommendationStrategyNames
+{
+    /// <summary>The page attribute (<c>context.attributes.itemId</c>) naming the item a "similar" or "bought together" list is about.</summary>
+    public const string ItemAttribute = "itemId";
+}

@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Sites;
+
+namespace Personalizer.Engine.Recommendations;
+
+/// <summary>
+/// Trains models in the background: at start-up (loading the persisted ones first), on a schedule,
+/// and on demand. One training at a time; a site is trained again only when the log has grown.
+/// </summary>
+public sealed partial class ModelTraining(
+    ModelTrainer trainer,
+    ModelRegistry registry,
+    Ledger ledger,
+    ApiKeyRegistry sites,
+    RecommendationOptions options,
+    TimeProvider time,
+    ILogger<ModelTraining> logger) : BackgroundService
+{
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    /// <summary>Trains the site now; null when it has no interactions to learn from.</summary>
+    public async Task<RecommendationModel?> TrainAsync(string site, CancellationToken ct = default)
+    {
+        await _one.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var model = await Task.Run(() => trainer.Train(site, ct), ct).ConfigureAwait(false);
+            if (model is not null)
+            {
+                registry.Publish(model);
+                Trained(logger, site, model.Version, model.Interactions, model.TrainingSeconds);
+            }
+            return model;
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        registry.LoadLatest();
+        if (options.TrainIntervalMinutes <= 0)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.TrainIntervalMinutes), time);
+        do
+        {
+            foreach (var site in sites.SiteIds)
+            {
+                if (registry.Current(site) is { } current && current.LastSeq >= ledger.LastSeq)
+                {
+                    continue;
+                }
+                try
+                {
+                    await TrainAsync(site, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    TrainingFailed(logger, ex, site);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    public override void Dispose()
+    {
+        _one.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(20, LogLevel.Information, "Trained a model for site '{Site}': version {Version}, {Interactions} interactions in {Seconds} s")]
+    private static partial void Trained(ILogger logger, string site, string version, int interactions, double seconds);
+
+    [LoggerMessage(21, LogLevel.Error, "Training a model for site '{Site}' failed; the previous model stays in use")]
+    private static partial void TrainingFailed(ILogger logger, Exception exception, string site);
+}

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Recommendations;
+
+namespace Personalizer.Engine.Strategies;
+
+/// <summary>
+/// Recommendation slots that ask for <c>personalized</c>, <c>similar</c>, <c>bought_together</c> or
+/// <c>recently_viewed</c>. Personalized lists fold the visitor's current interactions (recently
+/// viewed, cart, purchases) into a user vector at request time — the ALS user step against the
+/// model's item factors — so the next decide after an event already reflects it. A visitor with
+/// nothing to fold in gets trending items of their top category (cold start). Every list passes
+/// the slot's filters and the visitor's exclusions, and is topped up from trending when short.
+/// </summary>
+internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTracker trending, RecommendationOptions options) : ISlotStrategy
+{
+    /// <summary>Page attribute naming the item a "similar" or "bought together" list is about.</summary>
+    public const string ItemAttribute = RecommendationStrategyNames.ItemAttribute;
+
+    public string Name => "recommendations";
+    public int Order => StrategyOrder.Recommendations;
+    public bool AppliesTo(SlotDefinition slot) => slot.Kind == SlotKind.Recommendations && slot.Strategy != RecommendationStrategies.Trending;
+
+    public ValueTask<SlotDecision?> DecideAsync(DecisionContext context, SlotDefinition slot, CancellationToken ct)
+    {
+        var model = models.Current(context.Site);
+        var decision = slot.Strategy switch
+        {
+            RecommendationStrategies.Personalized => Personalized(context, slot, model),
+            RecommendationStrategies.Similar => FromNeighbours(context, slot, model, Anchor(context, fromCart: false), together: false),
+            RecommendationStrategies.BoughtTogether => FromNeighbours(context, slot, model, Anchor(context, fromCart: true), together: true)
+                ?? FromNeighbours(context, slot, model, Anchor(context, fromCart: true), together: false),
+            RecommendationStrategies.RecentlyViewed => RecentlyViewed(context, slot),
+            _ => null,
+        };
+        return ValueTask.FromResult(decision);
+    }
+
+    private SlotDecision? Personalized(DecisionContext context, SlotDefinition slot, RecommendationModel? model)
+    {
+        var profile = context.Profile;
+        if (model is null || profile is null)
+        {
+            return ColdStart(context, slot);
+        }
+        var w = options.Weights;
+        var count = profile.RecentlyViewed.Count + profile.Cart.Count + profile.PurchasedItems.Count;
+        Span<int> indexes = count <= 512 ? stackalloc int[count] : new int[count];
+        Span<float> weights = count <= 512 ? stackalloc float[count] : new float[count];
+        var n = 0;
+        foreach (var v in profile.RecentlyViewed)
+        {
+            Add(model, v.ItemId, w.View, indexes, weights, ref n);
+        }
+        foreach (var line in profile.Cart)
+        {
+            Add(model, line.ItemId, w.AddToCart, indexes, weights, ref n);
+        }
+        foreach (var id in profile.PurchasedItems)
+        {
+            Add(model, id, w.Purchase, indexes, weights, ref n);
+        }
+        if (n == 0)
+        {
+            return ColdStart(context, slot);
+        }
+
+        var f = model.Factors;
+        Span<float> user = f <= 256 ? stackalloc float[f] : new float[f];
+        new ImplicitAls(new AlsOptions(f, model.Regularization, model.Alpha)).FoldIn(indexes[..n], weights[..n], model.ItemFactors, model.Gram, user);
+
+        var items = model.ItemIds.Length;
+        var scores = ArrayPool<float>.Shared.Rent(items);
+        try
+        {
+            for (var i = 0; i < items; i++)
+            {
+                scores[i] = TensorPrimitives.Dot(user, model.ItemFactors.AsSpan(i * f, f));
+            }
+            // Enough candidates that the filters (bought, in cart, out of stock…) leave a full list.
+            var want = Math.Min(items, slot.Count * 3 + n + 10);
+            var top = ArrayPool<int>.Shared.Rent(want);
+            try
+            {
+                var found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
+                var ranked = new ScoredItem[found];
+                for (var k = 0; k < found; k++)
+                {
+                    ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
+                }
+                return Finish(context, slot, RecommendationFilter.Apply(ranked, context, slot), model.Source, reason: null);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(top);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    private static void Add(RecommendationModel model, string itemId, float weight, Span<int> indexes, Span<float> weights, ref int n)
+    {
+        if (!model.ItemIndex.TryGetValue(itemId, out var index))
+        {
+            return;
+        }
+        for (var k = 0; k < n; k++)
+        {
+            if (indexes[k] == index)
+            {
+                weights[k] += weight;
+                return;
+            }
+        }
+        indexes[n] = index;
+        weights[n++] = weight;
+    }
+
+    /// <summary>Nobody to fold in: the site's trending items of the visitor's top category, if they have one.</summary>
+    private SlotDecision? ColdStart(DecisionContext context, SlotDefinition slot)
+    {
+        var category = context.Conditions.TopCategory;
+        if (category.Length == 0)
+        {
+            return null; // the trending strategy answers
+        }
+        var inCategory = trending.Top(context.Site).Where(s => context.Catalog.Find(s.ItemId)?.Categories.Contains(category) == true).ToArray();
+        var items = RecommendationFilter.Apply(inCategory, context, slot);
+        return Finish(context, slot, items, StrategyNames.Trending, reason: "cold_start");
+    }
+
+    private SlotDecision? FromNeighbours(DecisionContext context, SlotDefinition slot, RecommendationModel? model, string? anchor, bool together)
+    {
+        if (model is null || anchor is null || !model.ItemIndex.TryGetValue(anchor, out var index))
+        {
+            return null;
+        }
+        var neighbours = together ? model.BoughtTogether[index] : model.Similar[index];
+        var scores = together ? model.BoughtTogetherLift[index] : model.SimilarScores[index];
+        if (neighbours.Length == 0)
+        {
+            return null;
+        }
+        var ranked = new ScoredItem[neighbours.Length];
+        for (var k = 0; k < ranked.Length; k++)
+        {
+            ranked[k] = new ScoredItem(model.ItemIds[neighbours[k]], Math.Round(scores[k], 4));
+        }
+        var anchorItem = context.Catalog.Find(anchor);
+        var items = RecommendationFilter.Apply(ranked, context, slot);
+        items.RemoveAll(i => ReferenceEquals(i.Item, anchorItem));
+        return Finish(context, slot, items, model.Source, reason: null);
+    }
+
+    private static SlotDecision? RecentlyViewed(DecisionContext context, SlotDefinition slot)
+    {
+        if (context.Profile is not { RecentlyViewed.Count: > 0 } profile)
+        {
+            return null;
+        }
+        var ranked = profile.RecentlyViewed.Select((v, k) => new ScoredItem(v.ItemId, 1.0 / (k + 1))).ToArray();
+        var items = RecommendationFilter.Apply(ranked, context, slot);
+        return items.Count == 0 ? null : new SlotDecision { SlotId = slot.Id, Items = items, Source = RecommendationStrategies.RecentlyViewed };
+    }
+
+    private SlotDecision? Finish(DecisionContext context, SlotDefinition slot, List<RecommendedItem> items, string source, string? reason)
+    {
+        if (items.Count == 0)
+        {
+            return null;
+        }
+        if (items.Count < slot.Count)
+        {
+            // Top up from trending, never leaving the slot short.
+            items.AddRange(RecommendationFilter.Apply(trending.Top(context.Site), context, slot, slot.Count - items.Count)
+                .Where(t => !items.Any(i => ReferenceEquals(i.Item, t.Item))));
+        }
+        return new SlotDecision { SlotId = slot.Id, Items = items, Source = source, Reason = reason };
+    }
+
+    private static string? Anchor(DecisionContext context, bool fromCart)
+    {
+        if (context.Request.Attributes?.TryGetValue(ItemAttribute, out var item) == true)
+        {
+            return item;
+        }
+        var profile = context.Profile;
+        if (fromCart && profile is { Cart.Count: > 0 })
+        {
+            return profile.Cart[^1].ItemId;
+        }
+        return profile is { RecentlyViewed.Count: > 0 } ? profile.RecentlyViewed[0].ItemId : null;
+    }
+}
