@@ -46,17 +46,31 @@ public static class RecommendationFilter
     /// <summary>Fills up from the catalogue (stable order) so that a recommendations slot never comes back empty.</summary>
     public static void FillFromCatalog(List<RecommendedItem> items, DecisionContext context, SlotDefinition slot)
     {
+        var max = slot.Filters.MaxPerCategory;
         foreach (var item in context.Catalog.All)
         {
             if (items.Count >= slot.Count)
             {
                 return;
             }
-            if (Passes(item, context.Profile, slot.Filters, items))
+            if (Passes(item, context.Profile, slot.Filters, items) && (max <= 0 || CountIn(items, item.PrimaryCategory) < max))
             {
                 items.Add(new RecommendedItem(item, 0));
             }
         }
+    }
+
+    private static int CountIn(List<RecommendedItem> items, string? category)
+    {
+        var n = 0;
+        foreach (var r in items)
+        {
+            if (r.Item.PrimaryCategory == category)
+            {
+                n++;
+            }
+        }
+        return n;
     }
 
     public static bool Passes(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already)

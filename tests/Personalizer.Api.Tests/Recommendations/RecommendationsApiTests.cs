@@ -1,0 +1,150 @@
+using System.Net;
+using System.Text.Json;
+using static Personalizer.Api.Tests.HttpTestExtensions;
+
+namespace Personalizer.Api.Tests.Recommendations;
+
+public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
+{
+    private static readonly string[] Categories = ["running", "hiking", "yoga", "cycling", "swimming", "camping", "fitness", "apparel"];
+
+    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Recommendations:TrainIntervalMinutes"] = "0", ["Personalizer:Recommendations:Factors"] = "16", ["Personalizer:Recommendations:Regularization"] = "1" });
+    private HttpClient _site = null!;
+    private HttpClient _admin = null!;
+
+    public Task InitializeAsync()
+    {
+        _site = _app.Client(PersonalizerApp.SiteKey);
+        _admin = _app.Client(PersonalizerApp.AdminKey);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    public void Dispose() => _app.Dispose();
+
+    /// <summary>Shoppers who each stay within one category, so the model learns the categories.</summary>
+    private async Task<string> TrainOnCategoryShoppers()
+    {
+        var events = new List<string>();
+        for (var v = 0; v < 160; v++)
+        {
+            var category = Categories[v % Categories.Length][..3];
+            for (var k = 0; k < 6; k++)
+            {
+                var item = $"sku-{category}-{(v * 7 + k * 5) % 40 + 1:D3}";
+                events.Add(ProductView($"s{v}-{k}", $"shopper-{v}", item));
+            }
+        }
+        foreach (var chunk in events.Chunk(400))
+        {
+            await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+        var trained = await _admin.PostAsync("/v1/models/train", null);
+        Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
+        return (await trained.Json()).GetProperty("version").GetString()!;
+    }
+
+    private async Task<List<JsonElement>> Recommend(string visitor, int count = 8, string strategy = "personalized", string? item = null)
+    {
+        var url = $"/v1/recommendations/{visitor}?strategy={strategy}&count={count}" + (item is null ? "" : $"&itemId={item}");
+        var body = await (await _site.GetAsync(url)).Json();
+        return [.. body.GetProperty("items").EnumerateArray()];
+    }
+
+    [Fact]
+    public async Task RecommendationsFollowTheVisitorsLatestViewsWithoutARetrain()
+    {
+        var version = await TrainOnCategoryShoppers();
+
+        await _site.SendEvents(ProductView("f1", "fresh", "sku-yog-002"), ProductView("f2", "fresh", "sku-yog-011"), ProductView("f3", "fresh", "sku-yog-023"));
+        var decided = await (await _site.PostJson("/v1/decide", """{"visitorId":"fresh","slots":["home-recs"]}""")).Json();
+        var recs = decided.GetProperty("slots").GetProperty("home-recs");
+        Assert.Equal($"recs:{version}", recs.GetProperty("source").GetString());
+        // home-recs allows at most 3 per category: the three best are yoga.
+        Assert.Equal(3, recs.GetProperty("items").EnumerateArray().Count(i => i.GetProperty("categories")[0].GetString() == "yoga"));
+
+        var unrestricted = await Recommend("fresh");
+        Assert.True(unrestricted.Count(i => i.GetProperty("categories")[0].GetString() == "yoga") >= 6, string.Join(", ", unrestricted.Select(i => i.GetProperty("itemId").GetString())));
+
+        // Then the visitor looks at hiking gear: the very next answer moves.
+        await _site.SendEvents([.. Enumerable.Range(0, 8).Select(k => ProductView($"h{k}", "fresh", $"sku-hik-{k * 4 + 1:D3}"))]);
+        var moved = await Recommend("fresh");
+        Assert.True(moved.Count(i => i.GetProperty("categories")[0].GetString() == "hiking") >= 4, string.Join(", ", moved.Select(i => i.GetProperty("itemId").GetString())));
+    }
+
+    [Fact]
+    public async Task APurchasedItemNeverComesBack()
+    {
+        await TrainOnCategoryShoppers();
+        await _site.SendEvents(ProductView("f1", "buyer", "sku-cyc-002"), ProductView("f2", "buyer", "sku-cyc-003"));
+        var first = (await Recommend("buyer", 20)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+        var bought = first[0];
+
+        await _site.SendEvents($$"""{"eventId":"p1","type":"purchase","visitorId":"buyer","orderId":"o1","lines":[{"itemId":"{{bought}}","quantity":1,"price":10}]}""");
+
+        foreach (var strategy in new[] { "personalized", "trending", "recently_viewed" })
+        {
+            Assert.DoesNotContain(bought, (await Recommend("buyer", 40, strategy)).Select(i => i.GetProperty("itemId").GetString()));
+        }
+        var decided = await (await _site.PostJson("/v1/decide", """{"visitorId":"buyer","slots":["home-recs","pdp-similar"]}""")).Json();
+        foreach (var slot in decided.GetProperty("slots").EnumerateObject())
+        {
+            Assert.DoesNotContain(bought, slot.Value.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()));
+        }
+    }
+
+    [Fact]
+    public async Task SimilarItemsShareTheCategoryOfTheItem()
+    {
+        await TrainOnCategoryShoppers();
+
+        var similar = await Recommend("anyone", 6, "similar", "sku-swi-005");
+
+        Assert.Equal(6, similar.Count);
+        Assert.DoesNotContain("sku-swi-005", similar.Select(i => i.GetProperty("itemId").GetString()));
+        Assert.True(similar.Count(i => i.GetProperty("categories")[0].GetString() == "swimming") >= 5);
+    }
+
+    [Fact]
+    public async Task ModelsAreListedWithTheirEvaluation()
+    {
+        var version = await TrainOnCategoryShoppers();
+
+        var models = await (await _admin.GetAsync("/v1/models")).Json();
+        var model = models[0];
+        Assert.Equal(version, model.GetProperty("version").GetString());
+        Assert.True(model.GetProperty("current").GetBoolean());
+        Assert.True(model.GetProperty("evaluation").GetProperty("precision@10").GetDouble() > model.GetProperty("evaluation").GetProperty("popularity.precision@10").GetDouble());
+    }
+
+    [Fact]
+    public async Task TrainingWithoutInteractionsIsAConflict()
+    {
+        await _admin.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Conflict);
+    }
+
+    [Theory]
+    [InlineData("/v1/recommendations/v?strategy=magic", "strategy")]
+    [InlineData("/v1/recommendations/v?count=0", "count")]
+    [InlineData("/v1/recommendations/v?count=1000", "count")]
+    [InlineData("/v1/recommendations/v?strategy=similar", "itemId")]
+    [InlineData("/v1/recommendations/v?itemId=bad%20id", "itemId")]
+    [InlineData("/v1/recommendations/bad%20visitor", "visitorId")]
+    public async Task BadInputIsAProblemNamingTheField(string url, string field)
+    {
+        var response = await _site.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(field, (await response.Errors()).Keys);
+    }
+
+    [Fact]
+    public async Task KeysAreChecked()
+    {
+        await _app.Client(null).GetAsync("/v1/recommendations/v").AssertStatus(HttpStatusCode.Unauthorized);
+        await _site.GetAsync("/v1/models").AssertStatus(HttpStatusCode.Forbidden);
+        await _site.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Forbidden);
+        await _app.Client("nobody-knows-me").PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Unauthorized);
+    }
+}
