@@ -200,6 +200,11 @@ public sealed class OfflineEvaluation
             map += ap / Math.Min(_k, test.Count);
             evaluated++;
         }
+        if (evaluated == 0)
+        {
+            // No user kept a test item (a tiny test fraction): nothing to average.
+            return new EvaluationResult(model, _k, 0, 0, 0, 0, 0, trainingSeconds, 0);
+        }
         return new EvaluationResult(model, _k, precision / evaluated, recall / evaluated, ndcg / evaluated, map / evaluated,
             recommended.Count(b => b) / (double)ItemCount, trainingSeconds, evaluated);
     }
