@@ -3,4 +3,5 @@ using Personalizer.Cli;
 
 var root = new RootCommand("Personalizer command-line tools: offline evaluation and data generation.");
 root.Subcommands.Add(RecsCommands.Create());
+root.Subcommands.Add(EventsCommands.Create());
 return root.Parse(args).Invoke();

@@ -18,7 +18,8 @@ internal static class RecsCommands
 
     private static Command Evaluate()
     {
-        var ratings = new Option<FileInfo>("--ratings") { Description = "u.data (tab), ratings.dat (::) or ratings.csv", Required = true };
+        var ratings = new Option<FileInfo>("--ratings") { Description = "u.data (tab), ratings.dat (::) or ratings.csv" };
+        var events = new Option<FileInfo>("--events") { Description = "an event export (JSON lines) written by 'events export'" };
         var minRating = new Option<float>("--min-rating") { Description = "keep ratings at or above this value (default: all)", DefaultValueFactory = _ => 0 };
         var testFraction = new Option<double>("--test-fraction") { DefaultValueFactory = _ => 0.25, Description = "share of each user's interactions held out" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
@@ -31,17 +32,24 @@ internal static class RecsCommands
         var models = new Option<string>("--models") { DefaultValueFactory = _ => "als,popularity,itemknn", Description = "comma-separated: als, popularity, itemknn" };
         var command = new Command("evaluate", "Compare ALS with popularity and item-kNN on a per-user random split.")
         {
-            ratings, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models,
+            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models,
         };
         command.SetAction(parse =>
         {
-            var file = parse.GetValue(ratings)!;
+            var file = parse.GetValue(ratings) ?? parse.GetValue(events);
+            if (file is null || (parse.GetValue(ratings) is not null && parse.GetValue(events) is not null))
+            {
+                Console.Error.WriteLine("recs evaluate: give exactly one of --ratings FILE or --events FILE");
+                return 2;
+            }
             if (!file.Exists)
             {
                 Console.Error.WriteLine($"recs evaluate: no such file '{file.FullName}'");
                 return 2;
             }
-            var data = OfflineEvaluation.ReadRatings(file.FullName, parse.GetValue(minRating));
+            var data = parse.GetValue(events) is not null
+                ? OfflineEvaluation.ReadEvents(file.FullName, new InteractionWeights())
+                : OfflineEvaluation.ReadRatings(file.FullName, parse.GetValue(minRating));
             var evaluation = new OfflineEvaluation(data, parse.GetValue(testFraction), parse.GetValue(seed), parse.GetValue(k));
             var options = new AlsOptions(parse.GetValue(factors), parse.GetValue(regularization), parse.GetValue(alpha), parse.GetValue(iterations), Seed: parse.GetValue(seed));
             var wanted = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

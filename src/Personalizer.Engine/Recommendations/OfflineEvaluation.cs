@@ -209,6 +209,48 @@ public sealed class OfflineEvaluation
             recommended.Count(b => b) / (double)ItemCount, trainingSeconds, evaluated);
     }
 
+    /// <summary>
+    /// Reads an event export (JSON lines, as <c>events export</c> writes them): product views, clicks,
+    /// cart additions and purchase lines become interactions weighted like training weighs them.
+    /// </summary>
+    public static List<Rating> ReadEvents(string path, InteractionWeights weights)
+    {
+        var ratings = new List<Rating>();
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            var e = doc.RootElement;
+            var visitor = e.GetProperty("visitorId").GetString() ?? throw new FormatException($"'{path}' line {number}: no visitorId");
+            var type = e.GetProperty("type").GetString();
+            string? Item() => e.TryGetProperty("itemId", out var i) ? i.GetString() : null;
+            switch (type)
+            {
+                case Events.EventTypes.ProductView when Item() is { } item:
+                    ratings.Add(new Rating(visitor, item, weights.View, 0));
+                    break;
+                case Events.EventTypes.SlotClick when Item() is { } item:
+                    ratings.Add(new Rating(visitor, item, weights.Click, 0));
+                    break;
+                case Events.EventTypes.AddToCart when Item() is { } item:
+                    ratings.Add(new Rating(visitor, item, weights.AddToCart, 0));
+                    break;
+                case Events.EventTypes.Purchase when e.TryGetProperty("lines", out var lines):
+                    foreach (var l in lines.EnumerateArray())
+                    {
+                        ratings.Add(new Rating(visitor, l.GetProperty("itemId").GetString()!, weights.Purchase, 0));
+                    }
+                    break;
+            }
+        }
+        return ratings;
+    }
+
     /// <summary>Reads <c>u.data</c> (tab), <c>ratings.dat</c> (<c>::</c>) or <c>ratings.csv</c> (with a header).</summary>
     public static List<Rating> ReadRatings(string path, float minRating = 0)
     {

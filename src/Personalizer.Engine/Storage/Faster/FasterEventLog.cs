@@ -8,9 +8,17 @@ public sealed class FasterEventLog : IEventLog
     private readonly IDevice _device;
     private readonly FasterLog _log;
 
-    public FasterEventLog(string directory, int memoryMb)
+    /// <param name="readOnly">Open a log another process owns (or a copy) for reading: no recovery writes, no commits.</param>
+    public FasterEventLog(string directory, int memoryMb, bool readOnly = false)
     {
-        Directory.CreateDirectory(directory);
+        if (!readOnly)
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"No event log at '{directory}'.");
+        }
         _device = Devices.CreateLogDevice(Path.Combine(directory, "events.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
         var memoryBits = Math.Max(23, (int)Math.Log2(memoryMb) + 20);
         _log = new FasterLog(new FasterLogSettings
@@ -20,6 +28,7 @@ public sealed class FasterEventLog : IEventLog
             MemorySizeBits = memoryBits,
             LogCommitDir = Path.Combine(directory, "commits"),
             TryRecoverLatest = true,
+            ReadOnlyMode = readOnly,
         });
     }
 
