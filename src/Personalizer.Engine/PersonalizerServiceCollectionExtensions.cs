@@ -61,7 +61,8 @@ public static class PersonalizerServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RuleStrategy>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RecommendationStrategy>());
+        services.TryAddSingleton<RecommendationStrategy>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RecommendationStrategy>(sp => sp.GetRequiredService<RecommendationStrategy>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, TrendingStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, DefaultStrategy>());
 

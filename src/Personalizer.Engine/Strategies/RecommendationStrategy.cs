@@ -23,27 +23,44 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     public int Order => StrategyOrder.Recommendations;
     public bool AppliesTo(SlotDefinition slot) => slot.Kind == SlotKind.Recommendations && slot.Strategy != RecommendationStrategies.Trending;
 
-    public ValueTask<SlotDecision?> DecideAsync(DecisionContext context, SlotDefinition slot, CancellationToken ct)
+    public ValueTask<SlotDecision?> DecideAsync(DecisionContext context, SlotDefinition slot, CancellationToken ct) =>
+        ValueTask.FromResult(Build(context, slot, boost: []));
+
+    /// <summary>
+    /// The slot's list by its strategy; items of <paramref name="boost"/> categories move ahead
+    /// (keeping their order among themselves). Null when the strategy has nothing to say.
+    /// </summary>
+    public SlotDecision? Build(DecisionContext context, SlotDefinition slot, string[] boost)
     {
         var model = models.Current(context.Site);
-        var decision = slot.Strategy switch
+        return slot.Strategy switch
         {
-            RecommendationStrategies.Personalized => Personalized(context, slot, model),
-            RecommendationStrategies.Similar => FromNeighbours(context, slot, model, Anchor(context, fromCart: false), together: false),
-            RecommendationStrategies.BoughtTogether => FromNeighbours(context, slot, model, Anchor(context, fromCart: true), together: true)
-                ?? FromNeighbours(context, slot, model, Anchor(context, fromCart: true), together: false),
-            RecommendationStrategies.RecentlyViewed => RecentlyViewed(context, slot),
+            RecommendationStrategies.Personalized => Personalized(context, slot, model, boost),
+            RecommendationStrategies.Similar => FromNeighbours(context, slot, model, Anchor(context, fromCart: false), together: false, boost),
+            RecommendationStrategies.BoughtTogether => FromNeighbours(context, slot, model, Anchor(context, fromCart: true), together: true, boost)
+                ?? FromNeighbours(context, slot, model, Anchor(context, fromCart: true), together: false, boost),
+            RecommendationStrategies.RecentlyViewed => RecentlyViewed(context, slot, boost),
             _ => null,
         };
-        return ValueTask.FromResult(decision);
     }
 
-    private SlotDecision? Personalized(DecisionContext context, SlotDefinition slot, RecommendationModel? model)
+    /// <summary>Boosted categories first, each part in its own order.</summary>
+    internal static ScoredItem[] Boost(ScoredItem[] ranked, DecisionContext context, string[]? boost)
+    {
+        if (boost is not { Length: > 0 })
+        {
+            return ranked;
+        }
+        bool InBoost(ScoredItem s) => context.Catalog.Find(s.ItemId) is { } item && item.Categories.Any(boost.Contains);
+        return [.. ranked.Where(InBoost), .. ranked.Where(s => !InBoost(s))];
+    }
+
+    private SlotDecision? Personalized(DecisionContext context, SlotDefinition slot, RecommendationModel? model, string[] boost)
     {
         var profile = context.Profile;
         if (model is null || profile is null)
         {
-            return ColdStart(context, slot);
+            return ColdStart(context, slot, boost);
         }
         var w = options.Weights;
         var count = profile.RecentlyViewed.Count + profile.Cart.Count + profile.PurchasedItems.Count;
@@ -64,7 +81,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         }
         if (n == 0)
         {
-            return ColdStart(context, slot);
+            return ColdStart(context, slot, boost);
         }
 
         var f = model.Factors;
@@ -90,7 +107,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                 {
                     ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
                 }
-                return Finish(context, slot, RecommendationFilter.Apply(ranked, context, slot), model.Source, reason: null);
+                return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot), model.Source, reason: null);
             }
             finally
             {
@@ -122,7 +139,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     }
 
     /// <summary>Nobody to fold in: the site's trending items of the visitor's top category, if they have one.</summary>
-    private SlotDecision? ColdStart(DecisionContext context, SlotDefinition slot)
+    private SlotDecision? ColdStart(DecisionContext context, SlotDefinition slot, string[] boost)
     {
         var category = context.Conditions.TopCategory;
         if (category.Length == 0)
@@ -130,11 +147,11 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             return null; // the trending strategy answers
         }
         var inCategory = trending.Top(context.Site).Where(s => context.Catalog.Find(s.ItemId)?.Categories.Contains(category) == true).ToArray();
-        var items = RecommendationFilter.Apply(inCategory, context, slot);
+        var items = RecommendationFilter.Apply(Boost(inCategory, context, boost), context, slot);
         return Finish(context, slot, items, StrategyNames.Trending, reason: "cold_start");
     }
 
-    private SlotDecision? FromNeighbours(DecisionContext context, SlotDefinition slot, RecommendationModel? model, string? anchor, bool together)
+    private SlotDecision? FromNeighbours(DecisionContext context, SlotDefinition slot, RecommendationModel? model, string? anchor, bool together, string[] boost)
     {
         if (model is null || anchor is null || !model.ItemIndex.TryGetValue(anchor, out var index))
         {
@@ -152,19 +169,19 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             ranked[k] = new ScoredItem(model.ItemIds[neighbours[k]], Math.Round(scores[k], 4));
         }
         var anchorItem = context.Catalog.Find(anchor);
-        var items = RecommendationFilter.Apply(ranked, context, slot);
+        var items = RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot);
         items.RemoveAll(i => ReferenceEquals(i.Item, anchorItem));
         return Finish(context, slot, items, model.Source, reason: null);
     }
 
-    private static SlotDecision? RecentlyViewed(DecisionContext context, SlotDefinition slot)
+    private static SlotDecision? RecentlyViewed(DecisionContext context, SlotDefinition slot, string[] boost)
     {
         if (context.Profile is not { RecentlyViewed.Count: > 0 } profile)
         {
             return null;
         }
         var ranked = profile.RecentlyViewed.Select((v, k) => new ScoredItem(v.ItemId, 1.0 / (k + 1))).ToArray();
-        var items = RecommendationFilter.Apply(ranked, context, slot);
+        var items = RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot);
         return items.Count == 0 ? null : new SlotDecision { SlotId = slot.Id, Items = items, Source = RecommendationStrategies.RecentlyViewed };
     }
 

@@ -9,7 +9,7 @@ namespace Personalizer.Engine.Strategies;
 /// its schedule whose condition holds answers — a variant for a content slot, filtered and boosted
 /// items for a recommendations slot. With explain, every rule is evaluated and its fate recorded.
 /// </summary>
-internal sealed class RuleStrategy(TrendingTracker trending) : ISlotStrategy
+internal sealed class RuleStrategy(TrendingTracker trending, RecommendationStrategy recommendations) : ISlotStrategy
 {
     public string Name => "rules";
     public int Order => StrategyOrder.Rules;
@@ -77,12 +77,12 @@ internal sealed class RuleStrategy(TrendingTracker trending) : ISlotStrategy
                 ExcludeCategories = [.. slot.Filters.ExcludeCategories, .. then.ExcludeCategories],
             },
         };
-        var ranked = trending.Top(context.Site);
-        if (then.BoostCategories.Length > 0)
+        // The slot's own strategy (the model's list, similar items…) under the rule's filters and boosts.
+        if (recommendations.AppliesTo(filtered) && recommendations.Build(context, filtered, then.BoostCategories) is { Items.Count: > 0 } steered)
         {
-            // Boosted categories first, each part keeping its trending order.
-            ranked = [.. ranked.Where(r => InAny(context, r.ItemId, then.BoostCategories)), .. ranked.Where(r => !InAny(context, r.ItemId, then.BoostCategories))];
+            return new SlotDecision { SlotId = slot.Id, Items = steered.Items, Source = source, Reason = steered.Source };
         }
+        var ranked = RecommendationStrategy.Boost(trending.Top(context.Site), context, then.BoostCategories);
         var items = RecommendationFilter.Apply(ranked, context, filtered);
         if (items.Count < slot.Count)
         {
@@ -90,7 +90,4 @@ internal sealed class RuleStrategy(TrendingTracker trending) : ISlotStrategy
         }
         return new SlotDecision { SlotId = slot.Id, Items = items, Source = source };
     }
-
-    private static bool InAny(DecisionContext context, string itemId, string[] categories) =>
-        context.Catalog.Find(itemId) is { } item && item.Categories.Any(categories.Contains);
 }

@@ -148,3 +148,39 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
         await _app.Client("nobody-knows-me").PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Unauthorized);
     }
 }
+
+public sealed class RuleSteeredRecommendationsTests : IAsyncLifetime, IDisposable
+{
+    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Recommendations:TrainIntervalMinutes"] = "0", ["Personalizer:Recommendations:Factors"] = "16", ["Personalizer:Recommendations:Regularization"] = "1" });
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task ARuleBoostsCategoriesInsideThePersonalizedList()
+    {
+        var site = _app.Client(PersonalizerApp.SiteKey);
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        var events = Enumerable.Range(0, 120).SelectMany(v => Enumerable.Range(0, 5).Select(k =>
+            HttpTestExtensions.ProductView($"s{v}-{k}", $"shopper-{v}", $"sku-{(v % 2 == 0 ? "yog" : "cam")}-{(v + k * 3) % 40 + 1:D3}"))).ToArray();
+        foreach (var chunk in events.Chunk(300))
+        {
+            await site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+        await admin.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.OK);
+        await site.SendEvents(HttpTestExtensions.ProductView("f1", "fan", "sku-yog-004"), HttpTestExtensions.ProductView("f2", "fan", "sku-yog-009"));
+        await admin.PutJson("/v1/rules/camping-week", """{"slot":"home-recs","when":"context.utm.campaign == 'camping'","then":{"boostCategories":["camping"]}}""").AssertStatus(HttpStatusCode.OK);
+
+        var plain = (await (await site.PostJson("/v1/decide", """{"visitorId":"fan","slots":["home-recs"]}""")).Json()).GetProperty("slots").GetProperty("home-recs");
+        var steered = (await (await site.PostJson("/v1/decide", """{"visitorId":"fan","context":{"utm":{"campaign":"camping"}},"slots":["home-recs"]}""")).Json()).GetProperty("slots").GetProperty("home-recs");
+
+        Assert.StartsWith("recs:", plain.GetProperty("source").GetString());
+        Assert.Equal("yoga", plain.GetProperty("items")[0].GetProperty("categories")[0].GetString());
+        Assert.Equal("rule:camping-week", steered.GetProperty("source").GetString());
+        Assert.StartsWith("recs:", steered.GetProperty("reason").GetString());
+        Assert.Equal("camping", steered.GetProperty("items")[0].GetProperty("categories")[0].GetString());
+    }
+}
