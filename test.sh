@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Needs the .NET 10 SDK; nothing else yet.
+# Runs every test of the solution. Needs the .NET 10 SDK, Node.js/npm (the snippet's build) and
+# Debian's Chromium (browser tests); as root it installs what is missing, otherwise it says what to install.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v dotnet >/dev/null 2>&1; then
-  echo "test.sh: the .NET 10 SDK is required (dotnet not found): https://dotnet.microsoft.com/download" >&2
-  exit 2
-fi
+fail() { echo "test.sh: $*" >&2; exit 2; }
+
+command -v dotnet >/dev/null 2>&1 || fail "the .NET 10 SDK is required (dotnet not found)"
+
+install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing $* with apt-get"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >/dev/null || fail "could not install $* (apt-get install -y $*)"
+  else
+    fail "missing $*: install it with 'sudo apt-get install -y $*'"
+  fi
+}
+[ -x /usr/bin/chromium ] || install chromium
+command -v npm >/dev/null 2>&1 || install nodejs npm
+
+# The snippet: build it (fails when it grows past 5 KB gzipped); the service ships dist/.
+(cd src/Personalizer.Sdk.Js && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

@@ -123,3 +123,19 @@ internal static class HttpTestExtensions
 
     public static MediaTypeHeaderValue? ContentType(this HttpResponseMessage r) => r.Content.Headers.ContentType;
 }
+
+/// <summary>The checkout the tests run in (the folder holding Personalizer.sln).</summary>
+internal static class Repository
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Personalizer.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Personalizer.sln not found above the test folder.");
+    }
+}

@@ -22,7 +22,7 @@ public static class EventsApi
 
     private static async Task<IResult> PostEvents(HttpContext http, EventService events, PersonalizerOptions options, TimeProvider time, CancellationToken ct)
     {
-        var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.EventBatchRequest, ct);
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.EventBatchRequest, ct, allowTextPlain: true);
         if (problem is not null)
         {
             return problem;

@@ -29,16 +29,26 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+    public const string QueryName = "key";
 
     private static readonly ConcurrentDictionary<ApiKeyIdentity, AuthenticationTicket> Tickets = new();
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(HeaderName, out var values) || values.Count == 0)
+        ApiKeyIdentity? identity;
+        if (Request.Headers.TryGetValue(HeaderName, out var values) && values.Count > 0)
+        {
+            identity = keys.Find(values[0]);
+        }
+        else if (Request.Query.TryGetValue(QueryName, out var query) && query.Count > 0)
+        {
+            // A beacon cannot send headers; only a public site key may travel in a URL.
+            identity = keys.Find(query[0]) is { Role: KeyRole.Site } site ? site : null;
+        }
+        else
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var identity = keys.Find(values[0]);
         if (identity is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));

@@ -11,10 +11,11 @@ namespace Personalizer.Api.Http;
 /// </summary>
 public static class JsonBody
 {
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken ct)
+    /// <param name="allowTextPlain">Also take a JSON body sent as text/plain (what <c>navigator.sendBeacon</c> can send cross-origin without a preflight).</param>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, CancellationToken ct, bool allowTextPlain = false)
         where T : class
     {
-        if (!request.HasJsonContentType())
+        if (!request.HasJsonContentType() && !(allowTextPlain && request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true))
         {
             return (null, TypedResults.Problem(
                 statusCode: StatusCodes.Status415UnsupportedMediaType,

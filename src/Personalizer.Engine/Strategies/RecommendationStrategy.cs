@@ -196,6 +196,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             // Top up from trending, never leaving the slot short.
             items.AddRange(RecommendationFilter.Apply(trending.Top(context.Site), context, slot, slot.Count - items.Count)
                 .Where(t => !items.Any(i => ReferenceEquals(i.Item, t.Item))));
+            RecommendationFilter.FillFromCatalog(items, context, slot);
         }
         return new SlotDecision { SlotId = slot.Id, Items = items, Source = source, Reason = reason };
     }

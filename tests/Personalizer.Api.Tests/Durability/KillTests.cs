@@ -100,6 +100,7 @@ internal sealed class ServiceProcess : IDisposable
         foreach (var arg in new[]
         {
             dll, "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing",
+            "--contentRoot", Path.Combine(Repository.Root, "src", "Personalizer.Api"),
             $"--Personalizer:DataPath={dataPath}",
             "--Personalizer:CheckpointIntervalSeconds=1",
             "--Personalizer:Faster:MemoryMb=16", "--Personalizer:Faster:IndexMb=1", "--Personalizer:Faster:EventLogMemoryMb=8",
