@@ -25,6 +25,13 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"Browser tests need Debian's Chromium at {ChromiumPath}: run ./test.sh (it installs it) or apt-get install -y chromium.");
         }
         Service = await ServiceProcess.StartAsync(_data);
+        // Warm the service up: the demo waits only 300 ms for a decision, and a cold first call
+        // (JIT, first reads) may take longer — then, by design, the default markup stays.
+        var site = Service.Client(PersonalizerApp.SiteKey);
+        for (var i = 0; i < 20; i++)
+        {
+            await site.PostJson("/v1/decide", """{"visitorId":"warm-up","slots":["home-hero","home-recs","pdp-similar","cart-offer"]}""");
+        }
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -58,11 +58,11 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
         }
         await admin.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.OK);
         await admin.PutJson("/v1/rules/yoga-hero", """{"slot":"home-hero","priority":5,"when":"profile.affinity.top == 'yoga'","then":{"variant":"running-hero"}}""").AssertStatus(HttpStatusCode.OK);
-        var page = await OpenAsync("/demo/product.html?id=sku-yog-003");
+        var page = await OpenAsync("/demo/product.html?id=sku-yog-003&timeout=5000");
         var visitor = await VisitorIdAsync(page);
         await WaitForProfileAsync(visitor, p => p.GetProperty("productViews").GetInt32() >= 1);
 
-        await page.GotoAsync("/demo/");
+        await page.GotoAsync("/demo/?timeout=5000");
         await page.WaitForSelectorAsync($"{Hero}[data-p13n-source='rule:yoga-hero']");
 
         Assert.Equal("Run further", await page.InnerTextAsync($"{Hero} h1"));
@@ -97,7 +97,7 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
             {"kind":"content","defaultVariant":"evil","variants":[{"id":"evil","content":{
               "title":"<img src=x onerror=\"window.__xss=1\">","body":"<script>window.__xss=2</script>","link":"javascript:window.__xss=3"}}]}
             """).AssertStatus(HttpStatusCode.OK);
-        var page = await OpenAsync("/demo/cart.html");
+        var page = await OpenAsync("/demo/cart.html?timeout=5000");
         await page.EvaluateAsync("""
             () => { document.querySelector('main').insertAdjacentHTML('beforeend',
               '<section data-p13n-slot="xss-box" data-p13n-template="xss-tpl"><b>default</b></section>' +
@@ -130,7 +130,7 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
     [Fact]
     public async Task AClickOnARenderedSlotIsReportedWithItsDecision()
     {
-        var page = await OpenAsync("/demo/");
+        var page = await OpenAsync("/demo/?timeout=5000");
         var visitor = await VisitorIdAsync(page);
         await page.WaitForSelectorAsync("[data-p13n-slot='home-recs'][data-p13n-source]");
         await page.EvaluateAsync("() => document.querySelector(\"[data-p13n-slot='home-recs'] .card\").addEventListener('click', e => e.preventDefault())");
@@ -148,7 +148,7 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
         var requests = new List<string>();
         var page = await OpenAsync("/demo/", context => context.Request += (_, r) => requests.Add(r.Url),
             initScript: "localStorage.setItem('p13n-demo-consent', 'denied')");
-        await page.WaitForSelectorAsync($"{Hero}[data-p13n-source]");
+        await page.WaitForFunctionAsync("() => !document.querySelector(\"[data-p13n-slot='home-hero']\").hasAttribute('data-p13n-pending')");
         await page.EvaluateAsync("() => { Personalizer.track('page_view'); Personalizer.flush(); history.pushState({}, '', '/demo/?x=1'); }");
         await page.WaitForTimeoutAsync(1500);
 
