@@ -29,10 +29,11 @@ internal static class RecsCommands
         var regularization = new Option<float>("--regularization") { DefaultValueFactory = _ => new AlsOptions().Regularization };
         var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => new AlsOptions().Alpha };
         var json = new Option<bool>("--json") { Description = "print one JSON object keyed by model name" };
+        var weighted = new Option<bool>("--weighted-regularization") { DefaultValueFactory = _ => true, Description = "ALS-WR: λ times each row's interaction count (false: one λ for all)" };
         var models = new Option<string>("--models") { DefaultValueFactory = _ => "als,popularity,itemknn", Description = "comma-separated: als, popularity, itemknn" };
         var command = new Command("evaluate", "Compare ALS with popularity and item-kNN on a per-user random split.")
         {
-            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models,
+            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models, weighted,
         };
         command.SetAction(parse =>
         {
@@ -51,7 +52,7 @@ internal static class RecsCommands
                 ? OfflineEvaluation.ReadEvents(file.FullName, new InteractionWeights())
                 : OfflineEvaluation.ReadRatings(file.FullName, parse.GetValue(minRating));
             var evaluation = new OfflineEvaluation(data, parse.GetValue(testFraction), parse.GetValue(seed), parse.GetValue(k));
-            var options = new AlsOptions(parse.GetValue(factors), parse.GetValue(regularization), parse.GetValue(alpha), parse.GetValue(iterations), Seed: parse.GetValue(seed));
+            var options = new AlsOptions(parse.GetValue(factors), parse.GetValue(regularization), parse.GetValue(alpha), parse.GetValue(iterations), Seed: parse.GetValue(seed), WeightedRegularization: parse.GetValue(weighted));
             var wanted = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var unknown = wanted.Except(["als", "popularity", "itemknn"]).ToArray();
             if (unknown.Length > 0)

@@ -4,12 +4,13 @@ namespace Personalizer.Engine.Recommendations;
 
 public sealed record AlsOptions(
     int Factors = 64,
-    float Regularization = 20f,
+    float Regularization = 0.2f,
     float Alpha = 1f,
     int Iterations = 15,
     int ConjugateGradientSteps = 3,
     int Seed = 42,
-    int Threads = 0);
+    int Threads = 0,
+    bool WeightedRegularization = true);
 
 /// <summary>
 /// Implicit-feedback matrix factorization (Hu, Koren &amp; Volinsky 2008) solved by alternating least
@@ -133,7 +134,23 @@ public sealed class ImplicitAls
                 total += c * (1 - s) * (1 - s) - s * s;
             }
         }
-        total += lambda * (TensorPrimitives.SumOfSquares(users) + TensorPrimitives.SumOfSquares(items));
+        if (!_options.WeightedRegularization)
+        {
+            return total + lambda * (TensorPrimitives.SumOfSquares(users) + TensorPrimitives.SumOfSquares(items));
+        }
+        var itemCounts = new int[userItems.Items];
+        for (var u = 0; u < userItems.Users; u++)
+        {
+            total += lambda * Math.Max(1, userItems.ItemsOf(u).Length) * TensorPrimitives.SumOfSquares(users.AsSpan(u * f, f));
+            foreach (var i in userItems.ItemsOf(u))
+            {
+                itemCounts[i]++;
+            }
+        }
+        for (var i = 0; i < userItems.Items; i++)
+        {
+            total += lambda * Math.Max(1, itemCounts[i]) * TensorPrimitives.SumOfSquares(items.AsSpan(i * f, f));
+        }
         return total;
     }
 
@@ -160,9 +177,13 @@ public sealed class ImplicitAls
         var p = buffers.Slice(f, f);
         var ap = buffers.Slice(2 * f, f);
 
+        // ALS-WR (Zhou et al. 2008) weighs λ by the row's interaction count: a visitor with one view
+        // is regularized lightly, a heavy one (or a popular item) more.
+        var lambda = _options.WeightedRegularization ? _options.Regularization * Math.Max(1, cols.Length) : _options.Regularization;
+
         // r = b − A x = Σ (c − (c−1)(y·x)) y − (G + λI) x
         MultiplyGram(gram, x, r, f);
-        TensorPrimitives.MultiplyAdd(x, _options.Regularization, r, r);
+        TensorPrimitives.MultiplyAdd(x, lambda, r, r);
         TensorPrimitives.Negate(r, r);
         for (var k = 0; k < cols.Length; k++)
         {
@@ -177,7 +198,7 @@ public sealed class ImplicitAls
         {
             // ap = A p
             MultiplyGram(gram, p, ap, f);
-            TensorPrimitives.MultiplyAdd(p, _options.Regularization, ap, ap);
+            TensorPrimitives.MultiplyAdd(p, lambda, ap, ap);
             for (var k = 0; k < cols.Length; k++)
             {
                 var yi = y.AsSpan(cols[k] * f, f);

@@ -23,7 +23,7 @@ public sealed class ModelTrainer(IEventLog log, RecommendationOptions options, T
             return null;
         }
         var interactions = Interactions.From(data.Users.Count, data.Items.Count, data.Triples);
-        var alsOptions = new AlsOptions(options.Factors, options.Regularization, options.Alpha, options.Iterations, Seed: options.Seed);
+        var alsOptions = new AlsOptions(options.Factors, options.Regularization, options.Alpha, options.Iterations, Seed: options.Seed, WeightedRegularization: options.WeightedRegularization);
         var als = new ImplicitAls(alsOptions);
         var (_, items) = als.Train(interactions, ct: ct);
         var gram = als.Gram(items);
@@ -44,6 +44,7 @@ public sealed class ModelTrainer(IEventLog log, RecommendationOptions options, T
             CreatedAt = now.ToUnixTimeMilliseconds(),
             Factors = options.Factors,
             Regularization = options.Regularization,
+            WeightedRegularization = options.WeightedRegularization,
             Alpha = options.Alpha,
             ItemIds = itemIds,
             ItemFactors = items,

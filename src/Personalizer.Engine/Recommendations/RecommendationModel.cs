@@ -34,6 +34,8 @@ public sealed class RecommendationModel
     [Key(16)] public double TrainingSeconds { get; init; }
     /// <summary>The log sequence up to which events were used.</summary>
     [Key(17)] public long LastSeq { get; init; }
+    /// <summary>Whether λ was weighed by interaction counts (ALS-WR); fold-in must do the same.</summary>
+    [Key(18)] public bool WeightedRegularization { get; init; }
 
     [IgnoreMember]
     public FrozenDictionary<string, int> ItemIndex => _index ??= ItemIds.Select((id, i) => (id, i)).ToFrozenDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
@@ -53,8 +55,10 @@ public sealed class InteractionWeights
 public sealed class RecommendationOptions
 {
     public int Factors { get; set; } = 64;
-    public float Regularization { get; set; } = 20;
+    /// <summary>λ per interaction (ALS-WR): each user's and item's λ is this times its interaction count.</summary>
+    public float Regularization { get; set; } = 0.2f;
     public float Alpha { get; set; } = 1;
+    public bool WeightedRegularization { get; set; } = true;
     public int Iterations { get; set; } = 15;
     public int Seed { get; set; } = 42;
     /// <summary>Minutes between scheduled trainings of every site (0: only on demand).</summary>

@@ -86,7 +86,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
 
         var f = model.Factors;
         Span<float> user = f <= 256 ? stackalloc float[f] : new float[f];
-        new ImplicitAls(new AlsOptions(f, model.Regularization, model.Alpha)).FoldIn(indexes[..n], weights[..n], model.ItemFactors, model.Gram, user);
+        new ImplicitAls(new AlsOptions(f, model.Regularization, model.Alpha, WeightedRegularization: model.WeightedRegularization)).FoldIn(indexes[..n], weights[..n], model.ItemFactors, model.Gram, user);
 
         var items = model.ItemIds.Length;
         var scores = ArrayPool<float>.Shared.Rent(items);

@@ -103,6 +103,8 @@ internal sealed class ServiceProcess : IDisposable
             "--contentRoot", Path.Combine(Repository.Root, "src", "Personalizer.Api"),
             $"--Personalizer:DataPath={dataPath}",
             "--Personalizer:CheckpointIntervalSeconds=1",
+            // Shared 2-core machines: a decide may pass 50 ms here; the deadline has its own tests.
+            "--Personalizer:DecideBudgetMs=1000",
             "--Personalizer:Faster:MemoryMb=16", "--Personalizer:Faster:IndexMb=1", "--Personalizer:Faster:EventLogMemoryMb=8",
             $"--Personalizer:Sites:demo:SiteKeys:0={PersonalizerApp.SiteKey}",
             $"--Personalizer:Sites:demo:AdminKeys:0={PersonalizerApp.AdminKey}",

@@ -8,7 +8,7 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
 {
     private static readonly string[] Categories = ["running", "hiking", "yoga", "cycling", "swimming", "camping", "fitness", "apparel"];
 
-    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Recommendations:TrainIntervalMinutes"] = "0", ["Personalizer:Recommendations:Factors"] = "16", ["Personalizer:Recommendations:Regularization"] = "1" });
+    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Recommendations:TrainIntervalMinutes"] = "0" });
     private HttpClient _site = null!;
     private HttpClient _admin = null!;
 
@@ -151,7 +151,7 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
 
 public sealed class RuleSteeredRecommendationsTests : IAsyncLifetime, IDisposable
 {
-    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Recommendations:TrainIntervalMinutes"] = "0", ["Personalizer:Recommendations:Factors"] = "16", ["Personalizer:Recommendations:Regularization"] = "1" });
+    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Recommendations:TrainIntervalMinutes"] = "0" });
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -11,7 +11,7 @@ namespace Personalizer.Engine.Tests.Recommendations;
 
 public sealed class AlsTests
 {
-    private static readonly AlsOptions Small = new(Factors: 16, Regularization: 2, Alpha: 1, Iterations: 10, Seed: 7);
+    private static readonly AlsOptions Small = new(Factors: 16, Regularization: 0.2f, Alpha: 1, Iterations: 10, Seed: 7);
 
     private static Interactions Planted(out List<Rating> ratings)
     {
