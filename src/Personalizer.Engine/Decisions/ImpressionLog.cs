@@ -49,7 +49,7 @@ public sealed class ImpressionLog(Ledger ledger, ILogger<ImpressionLog> logger) 
         {
             await foreach (var record in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                ledger.Append(record);
+                await ledger.AppendAsync(record, stoppingToken).ConfigureAwait(false);
                 var dropped = Dropped;
                 if (dropped > reported)
                 {

@@ -156,15 +156,14 @@ public sealed class Ledger : IAsyncDisposable
         return pending.Done.Task;
     }
 
-    /// <summary>Appends a record that is kept for reports and training but changes no state; not awaited.</summary>
-    public void Append(LogRecord record)
+    /// <summary>Appends a record that is kept for reports and training but changes no state (sequence 0: never applied).</summary>
+    public async ValueTask AppendAsync(LogRecord record, CancellationToken ct = default)
     {
         if (!Volatile.Read(ref _accepting))
         {
             return;
         }
-        var buffer = Serialize(record); // sequence 0: never applied
-        _log.Enqueue(buffer);
+        await _log.EnqueueAsync(Serialize(record), ct).ConfigureAwait(false);
     }
 
     /// <summary>Takes a checkpoint now; true when a new one became durable.</summary>
