@@ -48,7 +48,10 @@ public sealed class FasterProfileStore : IProfileStore
             TryRecoverLatest = false,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
+        _memoryPages = ((long)options.MemoryMb << 20) / ((long)options.PageKb << 10);
     }
+
+    private readonly long _memoryPages;
 
     public long MemoryBytes => _store.Log.MemorySizeBytes + (_store.IndexSize + _store.OverflowBucketCount) * 64;
 
@@ -98,7 +101,9 @@ public sealed class FasterProfileStore : IProfileStore
             return ValueTask.FromResult<CheckpointMarker?>(null);
         }
         // Records written after the checkpoint's version are undone: the store comes back exactly as checkpointed.
-        _store.Recover();
+        // Preload as much of the log as the memory budget holds: a read that goes to disk would park a
+        // request (and its thread) on I/O, so a store that fits in memory should start in memory.
+        _store.Recover(numPagesToPreload: (int)Math.Max(0, _memoryPages - 2));
         var marker = ReadRaw<StoredMarker>(MarkerKey);
         if (marker is not null)
         {
