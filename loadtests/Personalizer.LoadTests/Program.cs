@@ -34,7 +34,7 @@ internal static class LoadTool
             Runner.RequireLoopback(target);
             var checks = (parse.GetValue(thresholds) ?? []).Select(Threshold.Parse).ToList();
             var settings = new Scenarios.Settings(parse.GetValue(key)!, parse.GetValue(visitors), parse.GetValue(items), parse.GetValue(rate),
-                TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(warmUp)), Seeder.Categories);
+                TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(warmUp)));
             var total = settings.WarmUp + settings.Duration;
             var list = parse.GetValue(scenarios)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name =>
             {

@@ -9,7 +9,7 @@ internal static class Scenarios
 {
     public static readonly string[] Names = ["storefront", "decide", "events", "recommendations", "baseline"];
 
-    public sealed record Settings(string SiteKey, int Visitors, int Items, double Rate, TimeSpan Duration, TimeSpan WarmUp, string[] Categories);
+    public sealed record Settings(string SiteKey, int Visitors, int Items, double Rate, TimeSpan Duration, TimeSpan WarmUp);
 
     public static Scenario Create(string name, Settings s)
     {
@@ -50,9 +50,7 @@ internal static class Scenarios
         var sb = new StringBuilder("{\"events\":[");
         for (var i = 0; i < batch; i++)
         {
-            var category = s.Categories[r.Next(s.Categories.Length)];
             sb.Append(CultureInfo.InvariantCulture, $$"""{{(i > 0 ? "," : "")}}{"eventId":"{{Guid.NewGuid():N}}","type":"product_view","visitorId":"lv-{{Visitor(r, s.Visitors)}}","itemId":"item-{{r.Next(s.Items)}}"}""");
-            _ = category;
         }
         sb.Append("]}");
         using var content = Json(sb.ToString());

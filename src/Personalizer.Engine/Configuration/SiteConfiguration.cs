@@ -32,8 +32,9 @@ public sealed class SiteConfiguration
         Rules = (rules ?? []).ToFrozenDictionary(r => r.Id, StringComparer.Ordinal);
         Segments = (segments ?? []).ToFrozenDictionary(s => s.Id, StringComparer.Ordinal);
 
-        (CompiledSegments, var segmentErrors) = CompiledSegments.Build(Segments.ToDictionary(s => s.Key, s => s.Value.When, StringComparer.Ordinal));
-        var errors = segmentErrors.Keys.Select(id => $"segment:{id}").ToList();
+        // Validation keeps conditions that do not compile out of every version; one that still fails
+        // here (a segment deleted under a rule's feet) compiles to "never" and so stays inert, never wrong.
+        (CompiledSegments, _) = CompiledSegments.Build(Segments.ToDictionary(s => s.Key, s => s.Value.When, StringComparer.Ordinal));
         var compiled = new List<CompiledRule>();
         foreach (var rule in Rules.Values)
         {
@@ -41,8 +42,6 @@ public sealed class SiteConfiguration
             var (from, until, scheduleError) = rule.Schedule?.Resolve() ?? (long.MinValue, long.MaxValue, null);
             if (result.Condition is null || scheduleError is not null)
             {
-                // Validation keeps these out; a segment deleted under a rule's feet makes the rule inert, never wrong.
-                errors.Add($"rule:{rule.Id}");
                 compiled.Add(new CompiledRule(rule, ConditionCompiler.Never(rule.When), 0, 0));
                 continue;
             }
@@ -54,7 +53,6 @@ public sealed class SiteConfiguration
                 g => g.Key,
                 g => g.OrderByDescending(r => r.Definition.Priority).ThenBy(r => r.Definition.Id, StringComparer.Ordinal).ToArray(),
                 StringComparer.Ordinal);
-        Inert = errors;
     }
 
     public int Version { get; }
@@ -68,9 +66,6 @@ public sealed class SiteConfiguration
 
     /// <summary>Each slot's rules in the order they run: priority descending, then id.</summary>
     public FrozenDictionary<string, CompiledRule[]> RulesBySlot { get; }
-
-    /// <summary>Rules and segments that did not compile in this version and therefore never match.</summary>
-    public IReadOnlyList<string> Inert { get; }
 
     public CompiledRule[] RulesFor(string slotId) => RulesBySlot.TryGetValue(slotId, out var rules) ? rules : [];
 

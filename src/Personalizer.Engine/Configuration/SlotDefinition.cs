@@ -13,8 +13,6 @@ public static class SlotKinds
 {
     public const string Content = "content";
     public const string Recommendations = "recommendations";
-
-    public static string Name(SlotKind kind) => kind == SlotKind.Content ? Content : Recommendations;
 }
 
 /// <summary>Names of the recommendation strategies a slot may ask for.</summary>

@@ -55,8 +55,6 @@ public sealed class DecisionEngine
         _affinityHalfLifeDays = options.Profiles.AffinityHalfLifeDays;
     }
 
-    public IReadOnlyList<string> ChainNames => [.. _chain.Select(s => s.Name)];
-
     public async Task<Decision> DecideAsync(string site, DecisionRequest request, CancellationToken ct = default)
     {
         var started = _time.GetTimestamp();
@@ -186,11 +184,7 @@ public sealed class DecisionEngine
             content.Trace = trace;
             return content;
         }
-        var items = RecommendationFilter.Apply(_trending.Top(context.Site), context, slot);
-        if (items.Count < slot.Count)
-        {
-            RecommendationFilter.FillFromCatalog(items, context, slot);
-        }
-        return new SlotDecision { SlotId = slot.Id, Items = items, Source = StrategyNames.Fallback, Reason = reason, Trace = trace };
+        var trending = TrendingStrategy.Answer(_trending, context, slot, reason);
+        return new SlotDecision { SlotId = slot.Id, Items = trending.Items, Source = StrategyNames.Fallback, Reason = reason, Trace = trace };
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Globalization;
 using Personalizer.Engine.Catalog;
 
 namespace Personalizer.Engine.Rules;
@@ -173,6 +172,4 @@ public static class Fields
         }
         return false;
     }
-
-    internal static string Format(double d) => d.ToString(CultureInfo.InvariantCulture);
 }

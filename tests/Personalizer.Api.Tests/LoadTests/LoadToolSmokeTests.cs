@@ -37,7 +37,7 @@ public sealed class LoadToolSmokeTests : IDisposable
                 Headers = { { "X-Api-Key", PersonalizerApp.SiteKey } },
             });
         }
-        var settings = new Scenarios.Settings(PersonalizerApp.SiteKey, 1000, 320, 40, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), ["running"]);
+        var settings = new Scenarios.Settings(PersonalizerApp.SiteKey, 1000, 320, 40, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         Scenario[] scenarios = [Scenarios.Create("storefront", settings), Scenarios.Create("baseline", settings)];
 
         var stats = await new Runner(client).RunAsync(scenarios, CancellationToken.None);
