@@ -86,7 +86,8 @@ internal sealed class ServiceProcess : IDisposable
 
     public Uri Address { get; }
 
-    public static async Task<ServiceProcess> StartAsync(string dataPath)
+    /// <param name="checkpointSeconds">1 by default, so that kills land between and during checkpoints.</param>
+    public static async Task<ServiceProcess> StartAsync(string dataPath, int checkpointSeconds = 1)
     {
         var port = FreePort();
         var dll = typeof(Program).Assembly.Location;
@@ -102,7 +103,7 @@ internal sealed class ServiceProcess : IDisposable
             dll, "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing",
             "--contentRoot", Path.Combine(Repository.Root, "src", "Personalizer.Api"),
             $"--Personalizer:DataPath={dataPath}",
-            "--Personalizer:CheckpointIntervalSeconds=1",
+            $"--Personalizer:CheckpointIntervalSeconds={checkpointSeconds}",
             // Shared 2-core machines: a decide may pass 50 ms here; the deadline has its own tests.
             "--Personalizer:DecideBudgetMs=1000",
             "--Personalizer:Faster:MemoryMb=16", "--Personalizer:Faster:IndexMb=1", "--Personalizer:Faster:EventLogMemoryMb=8",
