@@ -17,6 +17,7 @@ install() {
   fi
 }
 [ -x /usr/bin/chromium ] || install chromium
+{ [ -x /usr/bin/redis-server ] && [ -x /usr/bin/redis-cli ]; } || install redis-server
 command -v npm >/dev/null 2>&1 || install nodejs npm
 
 # The snippet: build it (fails when it grows past 5 KB gzipped); the service ships dist/.

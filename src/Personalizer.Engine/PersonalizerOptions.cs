@@ -32,7 +32,16 @@ public sealed class PersonalizerOptions
     /// <summary>Sites (tenants) by id, each with its keys and storefront origins.</summary>
     public Dictionary<string, SiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Where profiles live: <c>Faster</c> (embedded, this node only) or <c>Redis</c> (shared by every node).</summary>
+    public StoreKind Store { get; set; } = StoreKind.Faster;
+
+    /// <summary>This node's id in a shared store; made once and kept in <c>DataPath/node-id</c> when not set.</summary>
+    [RegularExpression("^[A-Za-z0-9_.-]{1,64}$")]
+    public string? NodeId { get; set; }
+
     public FasterOptions Faster { get; set; } = new();
+
+    public RedisOptions Redis { get; set; } = new();
 
     public ProfileOptions Profiles { get; set; } = new();
 
@@ -51,6 +60,34 @@ public sealed class SiteOptions
 
     /// <summary>Storefront origins allowed to call the API from a browser (CORS), e.g. <c>https://shop.example</c>.</summary>
     public List<string> Origins { get; set; } = [];
+}
+
+public enum StoreKind
+{
+    Faster,
+    Redis,
+}
+
+public sealed class RedisOptions
+{
+    /// <summary>A StackExchange.Redis configuration string, e.g. <c>127.0.0.1:6379</c> or several cluster nodes separated by commas.</summary>
+    public string Configuration { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Prefix of every key, so several deployments can share one Redis.</summary>
+    [RegularExpression("^[A-Za-z0-9_.-]{1,32}$")]
+    public string KeyPrefix { get; set; } = "pz";
+
+    /// <summary>Anonymous profiles (no customer id, no order) expire after this many days without activity (0: never).</summary>
+    [Range(0, 3650)]
+    public int AnonymousProfileTtlDays { get; set; } = 30;
+
+    /// <summary>How long an event id is remembered for deduplication, in days.</summary>
+    [Range(1, 3650)]
+    public int EventIdTtlDays { get; set; } = 7;
+
+    /// <summary>Time-out of one Redis command, in milliseconds.</summary>
+    [Range(10, 60_000)]
+    public int CommandTimeoutMs { get; set; } = 1000;
 }
 
 public sealed class FasterOptions

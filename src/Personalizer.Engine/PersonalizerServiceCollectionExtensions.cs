@@ -15,6 +15,7 @@ using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Sites;
 using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Faster;
+using Personalizer.Engine.Storage.Redis;
 using Personalizer.Engine.Strategies;
 
 namespace Personalizer.Engine;
@@ -47,6 +48,10 @@ public static class PersonalizerServiceCollectionExtensions
             return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb);
         });
         services.TryAddSingleton<Ledger>();
+        services.TryAddSingleton<RedisConnection>(sp => new RedisConnection(sp.GetRequiredService<PersonalizerOptions>().Redis));
+        services.TryAddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PersonalizerOptions>().Store == StoreKind.Redis
+            ? ActivatorUtilities.CreateInstance<RedisChangeFeed>(sp)
+            : ActivatorUtilities.CreateInstance<LocalChangeFeed>(sp));
         services.TryAddSingleton<EventService>();
         services.TryAddSingleton<ProfileService>();
         services.TryAddSingleton<CatalogService>();
@@ -70,7 +75,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.AddHostedService<LedgerHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
-        return new PersonalizerBuilder(services).UseFasterStore();
+        return new PersonalizerBuilder(services).UseConfiguredStore();
     }
 }
 
@@ -78,14 +83,21 @@ public sealed class PersonalizerBuilder(IServiceCollection services)
 {
     public IServiceCollection Services { get; } = services;
 
-    /// <summary>Profiles in the embedded FASTER store under <c>DataPath/profiles</c> (the default).</summary>
-    public PersonalizerBuilder UseFasterStore()
+    /// <summary>
+    /// Profiles where <c>Personalizer:Store</c> says: the embedded FASTER store under <c>DataPath/profiles</c>
+    /// (the default), or Redis / Redis Cluster at <c>Personalizer:Redis:Configuration</c>.
+    /// </summary>
+    public PersonalizerBuilder UseConfiguredStore()
     {
         Services.RemoveAll<IProfileStore>();
         Services.AddSingleton<IProfileStore>(sp =>
         {
             var o = sp.GetRequiredService<PersonalizerOptions>();
-            return new FasterProfileStore(Path.Combine(o.DataPath, "profiles"), o.Faster, sp.GetRequiredService<ILogger<FasterProfileStore>>());
+            return o.Store switch
+            {
+                StoreKind.Redis => new RedisProfileStore(sp.GetRequiredService<RedisConnection>(), o.Redis, Path.Combine(o.DataPath, "state")),
+                _ => new FasterProfileStore(Path.Combine(o.DataPath, "profiles"), o.Faster, sp.GetRequiredService<ILogger<FasterProfileStore>>()),
+            };
         });
         return this;
     }
@@ -99,18 +111,23 @@ public sealed class PersonalizerBuilder(IServiceCollection services)
 }
 
 /// <summary>Starts the ledger (recovery and replay) and seeds the demo; stops it with a last checkpoint.</summary>
-internal sealed class LedgerHostedService(Ledger ledger, DemoSeeder demo, PersonalizerOptions options) : IHostedService
+internal sealed class LedgerHostedService(Ledger ledger, IChangeFeed changes, DemoSeeder demo, PersonalizerOptions options) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await ledger.StartAsync(cancellationToken).ConfigureAwait(false);
+        await changes.StartAsync(cancellationToken).ConfigureAwait(false);
         if (options.SeedDemo)
         {
             await demo.SeedIfEmptyAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => ledger.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await changes.StopAsync(cancellationToken).ConfigureAwait(false);
+        await ledger.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 }
 
 /// <summary>Data annotations of the nested option groups, which the default validator does not reach.</summary>
@@ -122,6 +139,7 @@ internal sealed class NestedOptionsValidator : IValidateOptions<PersonalizerOpti
         Check("Faster", options.Faster, failures);
         Check("Profiles", options.Profiles, failures);
         Check("Limits", options.Limits, failures);
+        Check("Redis", options.Redis, failures);
         foreach (var (site, s) in options.Sites)
         {
             if (!Ids.IsValid(site))

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Storage.Redis;
 
 namespace Personalizer.Api.Operations;
 
@@ -24,14 +25,19 @@ public static class OperationsApi
     }
 }
 
-internal sealed class LedgerHealthCheck(Ledger ledger, IProfileStore store) : IHealthCheck
+internal sealed class LedgerHealthCheck(Ledger ledger, IProfileStore store, IServiceProvider services) : IHealthCheck
 {
+    private readonly RedisConnection? redis = store is RedisProfileStore ? services.GetService<RedisConnection>() : null;
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["lastSeq"] = ledger.LastSeq, ["storeMemoryBytes"] = store.MemoryBytes };
+        var data = new Dictionary<string, object> { ["lastSeq"] = ledger.LastSeq, ["storeMemoryBytes"] = store.MemoryBytes, ["backlog"] = ledger.Backlog };
+        // Degraded is still ready (200): decide answers with fallbacks and events wait in the local log.
         var result = ledger.IsFaulted ? HealthCheckResult.Unhealthy("The event log failed; writes are refused.", data: data)
-            : ledger.IsReady ? HealthCheckResult.Healthy("Recovered and taking writes.", data)
-            : HealthCheckResult.Unhealthy("Recovering.", data: data);
+            : !ledger.IsReady ? HealthCheckResult.Unhealthy("Recovering.", data: data)
+            : ledger.StoreDegraded || (redis is not null && !redis.IsConnected)
+                ? HealthCheckResult.Degraded("The profile store cannot be reached: decide falls back, events wait in the local log.", data: data)
+            : HealthCheckResult.Healthy("Recovered and taking writes.", data);
         return Task.FromResult(result);
     }
 }
@@ -41,7 +47,7 @@ internal sealed class UnavailableExceptionHandler(IProblemDetailsService problem
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not LedgerUnavailableException)
+        if (exception is not (LedgerUnavailableException or StoreUnavailableException))
         {
             return false;
         }
@@ -50,7 +56,12 @@ internal sealed class UnavailableExceptionHandler(IProblemDetailsService problem
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
-            ProblemDetails = { Status = 503, Title = "Writes are not possible right now", Detail = exception.Message },
+            ProblemDetails =
+            {
+                Status = 503,
+                Title = exception is StoreUnavailableException ? "The profile store cannot be reached" : "Writes are not possible right now",
+                Detail = exception.Message,
+            },
         });
     }
 }

@@ -3,7 +3,7 @@ using Personalizer.Engine.Storage;
 
 namespace Personalizer.Engine.Catalog;
 
-public sealed class CatalogService(CatalogStore catalog, Ledger ledger, TimeProvider time)
+public sealed class CatalogService(CatalogStore catalog, IChangeFeed changes, TimeProvider time)
 {
     public const int MaxTitleLength = 512;
     public const int MaxCategories = 20;
@@ -20,7 +20,7 @@ public sealed class CatalogService(CatalogStore catalog, Ledger ledger, TimeProv
         {
             item.UpdatedAt = now;
         }
-        var outcome = await ledger.SubmitAsync(new CatalogUpsertRecord(site, items), ct).ConfigureAwait(false);
+        var outcome = await changes.SubmitAsync(new CatalogUpsertRecord(site, items), ct).ConfigureAwait(false);
         return outcome.Applied;
     }
 

@@ -7,7 +7,7 @@ using Personalizer.Engine.Storage;
 namespace Personalizer.Engine.Configuration;
 
 /// <summary>Merchandiser configuration: every change goes through the log and makes a new version.</summary>
-public sealed class ConfigurationService(ConfigurationStore store, Ledger ledger, TimeProvider time)
+public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed changes, TimeProvider time)
 {
     public const int MaxVariants = 50;
     public const int MaxContentBytes = 16 * 1024;
@@ -124,7 +124,7 @@ public sealed class ConfigurationService(ConfigurationStore store, Ledger ledger
 
     private async Task<ConfigChangeResult> SubmitAsync(string site, ConfigChange change, CancellationToken ct)
     {
-        var outcome = await ledger.SubmitAsync(new ConfigChangeRecord(site, change), ct).ConfigureAwait(false);
+        var outcome = await changes.SubmitAsync(new ConfigChangeRecord(site, change), ct).ConfigureAwait(false);
         return outcome.Config;
     }
 

@@ -97,6 +97,7 @@ public sealed class DecisionEngine
     private async Task<DecisionContext> ContextAsync(string site, string visitorId, RequestContext request, SiteConfiguration configuration, bool explain, long started, CancellationToken ct)
     {
         VisitorProfile? profile = null;
+        var unavailable = false;
         var profileTask = _profiles.GetAsync(site, visitorId, ct);
         try
         {
@@ -107,6 +108,10 @@ public sealed class DecisionEngine
         catch (TimeoutException)
         {
             // The store is slow: decide for an unknown visitor rather than keep the page waiting.
+        }
+        catch (StoreUnavailableException)
+        {
+            unavailable = true; // the store is away: non-personal fallbacks, within the budget
         }
         return new DecisionContext
         {
@@ -119,6 +124,7 @@ public sealed class DecisionEngine
             NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
             Explain = explain,
             AffinityHalfLifeDays = _affinityHalfLifeDays,
+            ProfileUnavailable = unavailable,
         };
     }
 
@@ -132,6 +138,11 @@ public sealed class DecisionEngine
     {
         var trace = context.Explain ? new List<TraceStep>() : null;
         context.Trace = trace;
+        if (context.ProfileUnavailable)
+        {
+            trace?.Add(new TraceStep("profile", "unavailable", "the profile store cannot be reached"));
+            return Fallback(context, slot, "store_unavailable", trace);
+        }
         foreach (var strategy in _chain)
         {
             if (!strategy.AppliesTo(slot))

@@ -41,6 +41,8 @@ public sealed class DecisionContext
     public required long NowMs { get; init; }
     public bool Explain { get; init; }
     public double AffinityHalfLifeDays { get; init; } = 14;
+    /// <summary>The profile store could not be reached: every slot gets its non-personal fallback.</summary>
+    public bool ProfileUnavailable { get; init; }
 
     /// <summary>What conditions read; made on first use, once per decide.</summary>
     public EvalContext Conditions => _conditions ??= new EvalContext(Profile, Request, Catalog, NowMs, Configuration.CompiledSegments, AffinityHalfLifeDays);

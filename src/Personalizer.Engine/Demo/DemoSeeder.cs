@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Diagnostics;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Demo;
 
@@ -10,7 +11,7 @@ namespace Personalizer.Engine.Demo;
 /// On an empty data folder, gives the <c>demo</c> site a catalogue of a few hundred sports items in
 /// eight categories and the four slots of the demo storefront. Deterministic: the same every time.
 /// </summary>
-public sealed class DemoSeeder(CatalogService catalog, ConfigurationService configuration, PersonalizerOptions options, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(CatalogService catalog, ConfigurationService configuration, IChangeFeed changes, PersonalizerOptions options, ILogger<DemoSeeder> logger)
 {
     public const string Site = "demo";
     public const string Author = "demo-seed";
@@ -36,6 +37,10 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
         if (!options.Sites.ContainsKey(Site) || catalog.Snapshot(Site).All.Length > 0 || configuration.Current(Site).Version > 0)
         {
             return false;
+        }
+        if (!await changes.TryLeadAsync("seed-demo", lease: null, ct).ConfigureAwait(false))
+        {
+            return false; // another node of a shared deployment seeds it
         }
         var items = Items();
         await catalog.UpsertAsync(Site, items, ct).ConfigureAwait(false);

@@ -36,4 +36,19 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Warning, "Impression log is full; {Dropped} impressions dropped")]
     public static partial void ImpressionsDropped(ILogger logger, long dropped);
+
+    [LoggerMessage(30, LogLevel.Error, "The profile store cannot be reached (record {Seq}); records wait in the local log and decide falls back until it is back")]
+    public static partial void StoreUnavailable(ILogger logger, Exception exception, long seq);
+
+    [LoggerMessage(31, LogLevel.Information, "The profile store is back; applying waiting records from {Seq} on")]
+    public static partial void StoreBack(ILogger logger, long seq);
+
+    [LoggerMessage(32, LogLevel.Information, "Shared changes: caught up to {Position} ({Applied} changes) in {Milliseconds} ms")]
+    public static partial void FeedCaughtUp(ILogger logger, string position, int applied, long milliseconds);
+
+    [LoggerMessage(33, LogLevel.Error, "Reading shared changes failed; retrying")]
+    public static partial void FeedReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(34, LogLevel.Error, "Applying shared change {Position} failed; it is skipped")]
+    public static partial void FeedApplyFailed(ILogger logger, Exception exception, string position);
 }

@@ -33,11 +33,13 @@ public sealed class Ledger : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _stateDirectory;
+    private readonly string _node;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _enqueueLock = new();
     private readonly CancellationTokenSource _stopping = new();
 
     private static readonly TimeSpan ShutdownCheckpointTimeout = TimeSpan.FromSeconds(5);
+    private const int MaxConflictRetries = 32;
 
     private long _seq;
     private long _durableSeq = -1;
@@ -66,7 +68,20 @@ public sealed class Ledger : IAsyncDisposable
         _time = time;
         _logger = logger;
         _stateDirectory = Path.Combine(options.DataPath, "state");
+        _node = store.IsShared ? NodeIdentity.Resolve(options) : "";
     }
+
+    /// <summary>This node's id in a shared store ("" when the store is this node's own).</summary>
+    public string Node => _node;
+
+    /// <summary>True while the profile store cannot be reached: records wait in the log, in order, and are applied when it returns.</summary>
+    public bool StoreDegraded => Volatile.Read(ref _degraded);
+
+    /// <summary>Records written to the log but not yet applied.</summary>
+    public long Backlog => Math.Max(0, Interlocked.Read(ref _seq) - Interlocked.Read(ref _appliedSeq));
+
+    private bool _degraded;
+    private long _appliedSeq;
 
     /// <summary>True once recovery and replay are done and writes are accepted.</summary>
     public bool IsReady => Volatile.Read(ref _accepting) && !IsFaulted;
@@ -90,6 +105,7 @@ public sealed class Ledger : IAsyncDisposable
             _trending.Restore(snapshot.Trending);
             from = marker.ReplayFrom;
             _seq = marker.LastSeq;
+            _appliedSeq = marker.LastSeq;
             _durableSeq = marker.LastSeq;
         }
 
@@ -105,7 +121,11 @@ public sealed class Ledger : IAsyncDisposable
             var record = MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8), cancellationToken: ct);
             try
             {
-                await ApplyAsync(record, seq).ConfigureAwait(false);
+                await ApplyDurablyAsync(record, seq, null, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw;
             }
             catch (Exception ex)
             {
@@ -113,6 +133,7 @@ public sealed class Ledger : IAsyncDisposable
             }
             firstSeq = firstSeq == 0 ? seq : firstSeq;
             _seq = Math.Max(_seq, seq);
+            _appliedSeq = _seq;
             replayed++;
         }
         _trending.Publish(force: true);
@@ -310,9 +331,24 @@ public sealed class Ledger : IAsyncDisposable
                     p.Checkpoint.TrySetResult(TakeCheckpoint(p.Seq, p.EndAddress, full: _checkpoints % _options.IndexCheckpointEvery == 0));
                     continue;
                 }
+                if (_degraded)
+                {
+                    p.Done!.TrySetResult(ApplyOutcome.Deferred(p.Record!)); // durable already: answered now, applied when the store is back
+                }
                 try
                 {
-                    p.Done!.TrySetResult(await ApplyAsync(p.Record!, p.Seq).ConfigureAwait(false));
+                    p.Done!.TrySetResult(await ApplyDurablyAsync(p.Record!, p.Seq, p, _stopping.Token).ConfigureAwait(false));
+                }
+                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+                {
+                    // Stopping while the store is unreachable: the rest stays in the log and is replayed at the next start.
+                    foreach (var rest in batch)
+                    {
+                        rest.Done?.TrySetException(new LedgerUnavailableException("The service is stopping."));
+                        rest.Checkpoint?.TrySetResult(Task.FromResult(false));
+                    }
+                    DrainOnStop(reader);
+                    return;
                 }
                 catch (Exception ex)
                 {
@@ -321,6 +357,54 @@ public sealed class Ledger : IAsyncDisposable
                 }
             }
             _trending.Publish();
+        }
+    }
+
+    private static void DrainOnStop(ChannelReader<Pending> reader)
+    {
+        while (reader.TryRead(out var rest))
+        {
+            rest.Done?.TrySetException(new LedgerUnavailableException("The service is stopping."));
+            rest.Checkpoint?.TrySetResult(Task.FromResult(false));
+        }
+    }
+
+    /// <summary>
+    /// Applies one record until it is applied: a write conflict (another node changed a profile
+    /// meanwhile) re-applies it on fresh reads; an unreachable store is waited out with back-off,
+    /// keeping log order (the caller of a waiting record is answered at once: it is durable).
+    /// </summary>
+    private async ValueTask<ApplyOutcome> ApplyDurablyAsync(LogRecord record, long seq, Pending? pending, CancellationToken ct)
+    {
+        var conflicts = 0;
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                var outcome = await ApplyAsync(record, seq).ConfigureAwait(false);
+                if (_degraded)
+                {
+                    Volatile.Write(ref _degraded, false);
+                    Log.StoreBack(_logger, seq);
+                }
+                Interlocked.Exchange(ref _appliedSeq, seq);
+                return outcome;
+            }
+            catch (WriteConflictException) when (++conflicts < MaxConflictRetries)
+            {
+            }
+            catch (StoreUnavailableException ex)
+            {
+                if (!_degraded)
+                {
+                    Volatile.Write(ref _degraded, true);
+                    Log.StoreUnavailable(_logger, ex, seq);
+                }
+                pending?.Done?.TrySetResult(ApplyOutcome.Deferred(record));
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
+            }
         }
     }
 
@@ -389,21 +473,16 @@ public sealed class Ledger : IAsyncDisposable
                 outcome.Duplicates++;
                 continue;
             }
-            var firstSeq = await _store.GetEventSeqAsync(site, e.EventId).ConfigureAwait(false);
-            if (firstSeq is { } s && s != seq)
+            if (!await _store.ClaimEventAsync(site, e.EventId, new EventClaim(_node, seq)).ConfigureAwait(false))
             {
                 outcome.Duplicates++;
                 continue;
-            }
-            if (firstSeq is null)
-            {
-                await _store.PutEventSeqAsync(site, e.EventId, seq).ConfigureAwait(false);
             }
             outcome.Applied++;
             RecordTrending(site, e);
 
             var profile = await LoadAsync(work, e.VisitorId).ConfigureAwait(false);
-            if (profile.AppliedSeq >= seq)
+            if (AppliedOf(profile) >= seq)
             {
                 continue; // replaying a record the checkpoint already holds for this profile
             }
@@ -417,7 +496,7 @@ public sealed class Ledger : IAsyncDisposable
                 work.Dirty.Add(profile.VisitorId);
             }
         }
-        await work.SaveAsync(_store, seq).ConfigureAwait(false);
+        await work.SaveAsync(_store, this, seq).ConfigureAwait(false);
         return outcome;
     }
 
@@ -459,13 +538,20 @@ public sealed class Ledger : IAsyncDisposable
         }
 
         // Another device of a known customer: fold this visitor into the customer's profile and leave a redirect.
-        if (target.AppliedSeq < seq)
+        if (AppliedOf(target) < seq)
         {
             ProfileMerger.MergeInto(target, current, _fold);
             target.CustomerId = customer;
             work.Dirty.Add(target.VisitorId);
         }
-        var stub = new VisitorProfile { VisitorId = current.VisitorId, MergedInto = target.VisitorId };
+        var stub = new VisitorProfile
+        {
+            VisitorId = current.VisitorId,
+            MergedInto = target.VisitorId,
+            Revision = current.Revision,
+            AppliedSeq = current.AppliedSeq,
+            AppliedByNode = current.AppliedByNode,
+        };
         work.Replace(current.VisitorId, stub, target.VisitorId);
     }
 
@@ -482,7 +568,7 @@ public sealed class Ledger : IAsyncDisposable
             }
             return new ApplyOutcome { Found = stored is not null };
         }
-        if (profile.AppliedSeq >= seq)
+        if (AppliedOf(profile) >= seq)
         {
             return new ApplyOutcome { Found = true }; // a newer profile of the same id: the erasure already happened before it
         }
@@ -504,13 +590,30 @@ public sealed class Ledger : IAsyncDisposable
     {
         var work = new Working(r.SiteId);
         var profile = await LoadAsync(work, r.VisitorId).ConfigureAwait(false);
-        if (profile.AppliedSeq < seq)
+        if (AppliedOf(profile) < seq)
         {
             profile.Preferences = r.Preferences;
             work.Dirty.Add(profile.VisitorId);
-            await work.SaveAsync(_store, seq).ConfigureAwait(false);
+            await work.SaveAsync(_store, this, seq).ConfigureAwait(false);
         }
         return new ApplyOutcome { Applied = 1, Found = true };
+    }
+
+    /// <summary>The last of this node's records folded into the profile (exactly-once replay).</summary>
+    private long AppliedOf(VisitorProfile profile) =>
+        _node.Length == 0 ? profile.AppliedSeq
+        : profile.AppliedByNode is { } byNode && byNode.TryGetValue(_node, out var seq) ? seq : 0;
+
+    private void MarkApplied(VisitorProfile profile, long seq)
+    {
+        if (_node.Length == 0)
+        {
+            profile.AppliedSeq = seq;
+        }
+        else
+        {
+            (profile.AppliedByNode ??= new(StringComparer.Ordinal))[_node] = seq;
+        }
     }
 
     /// <summary>The profile that holds this visitor's view (following merge redirects), or a new one.</summary>
@@ -564,7 +667,8 @@ public sealed class Ledger : IAsyncDisposable
         // A redirect to a profile that was erased: the visitor starts afresh under their own id.
         if (last is not null)
         {
-            var fresh = new VisitorProfile { VisitorId = visitorId, AppliedSeq = work.Profiles[visitorId].AppliedSeq };
+            var stub = work.Profiles[visitorId];
+            var fresh = new VisitorProfile { VisitorId = visitorId, AppliedSeq = stub.AppliedSeq, AppliedByNode = stub.AppliedByNode, Revision = stub.Revision };
             work.Profiles[visitorId] = fresh;
             work.Resolved[visitorId] = visitorId;
             work.Dirty.Add(visitorId);
@@ -594,12 +698,12 @@ public sealed class Ledger : IAsyncDisposable
             }
         }
 
-        public async ValueTask SaveAsync(IProfileStore store, long seq)
+        public async ValueTask SaveAsync(IProfileStore store, Ledger ledger, long seq)
         {
             foreach (var key in Dirty)
             {
                 var profile = Profiles[key];
-                profile.AppliedSeq = seq;
+                ledger.MarkApplied(profile, seq);
                 await store.PutAsync(Site, profile).ConfigureAwait(false);
             }
         }

@@ -41,6 +41,13 @@ public sealed class VisitorProfile
     [Key(20)] public long LastEventAt { get; set; }
     [Key(21)] public string? LastOrderId { get; set; }
     [Key(22)] public string? Currency { get; set; }
+    /// <summary>
+    /// Bumped by the store on every write; a write carrying an older revision is refused
+    /// (<see cref="Storage.WriteConflictException"/>), so two nodes never overwrite each other's update.
+    /// </summary>
+    [Key(23)] public long Revision { get; set; }
+    /// <summary>On a store shared by several nodes: the last log sequence number of each node folded into this profile.</summary>
+    [Key(24)] public Dictionary<string, long>? AppliedByNode { get; set; }
 
     [IgnoreMember] public bool IsRedirect => MergedInto is not null;
 }

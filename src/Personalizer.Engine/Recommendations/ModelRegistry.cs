@@ -18,6 +18,10 @@ public sealed class ModelRegistry(PersonalizerOptions options)
     private readonly ConcurrentDictionary<string, RecommendationModel> _current = new(StringComparer.Ordinal);
     private readonly string _directory = Path.Combine(options.DataPath, "models");
 
+    public static byte[] Serialize(RecommendationModel model) => MessagePackSerializer.Serialize(model, Compressed);
+
+    public static RecommendationModel Deserialize(ReadOnlyMemory<byte> bytes) => MessagePackSerializer.Deserialize<RecommendationModel>(bytes, Compressed);
+
     public RecommendationModel? Current(string site) => _current.TryGetValue(site, out var m) ? m : null;
 
     public void Publish(RecommendationModel model)
@@ -48,7 +52,7 @@ public sealed class ModelRegistry(PersonalizerOptions options)
             if (latest is not null)
             {
                 var model = Read(latest);
-                _current[model.Site] = model;
+                _current.TryAdd(model.Site, model); // a model already adopted from the shared feed wins
             }
         }
     }

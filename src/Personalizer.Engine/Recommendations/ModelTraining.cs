@@ -12,6 +12,7 @@ namespace Personalizer.Engine.Recommendations;
 public sealed partial class ModelTraining(
     ModelTrainer trainer,
     ModelRegistry registry,
+    IChangeFeed changes,
     Ledger ledger,
     ApiKeyRegistry sites,
     RecommendationOptions options,
@@ -29,7 +30,7 @@ public sealed partial class ModelTraining(
             var model = await Task.Run(() => trainer.Train(site, ct), ct).ConfigureAwait(false);
             if (model is not null)
             {
-                registry.Publish(model);
+                await changes.PublishModelAsync(model, ct).ConfigureAwait(false);
                 Trained(logger, site, model.Version, model.Interactions, model.TrainingSeconds);
             }
             return model;
@@ -48,8 +49,21 @@ public sealed partial class ModelTraining(
             return;
         }
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.TrainIntervalMinutes), time);
+        var lease = TimeSpan.FromMinutes(options.TrainIntervalMinutes * 2);
         do
         {
+            // One trainer per deployment: on a shared store, the node holding the lease.
+            try
+            {
+                if (!await changes.TryLeadAsync("training", lease, stoppingToken).ConfigureAwait(false))
+                {
+                    continue;
+                }
+            }
+            catch (Storage.StoreUnavailableException)
+            {
+                continue;
+            }
             foreach (var site in sites.SiteIds)
             {
                 if (registry.Current(site) is { } current && current.LastSeq >= ledger.LastSeq)

@@ -4,22 +4,33 @@ namespace Personalizer.Engine.Storage;
 
 /// <summary>
 /// Where profiles and the small indexes beside them live. Implementations: FASTER (embedded, the
-/// default). Every method is safe to call from any thread; the pipeline's applier is the only writer,
-/// so a read-modify-write by it never races another write of the same node.
+/// default) and Redis / Redis Cluster (shared by several nodes). Every method is safe to call from any
+/// thread. Profile writes are optimistic: <see cref="PutAsync"/> succeeds only when the stored revision
+/// is still the one the profile was read with, so concurrent writers (applier threads of several nodes)
+/// never lose each other's updates; the loser re-reads and applies again.
+/// Tests/Personalizer.Engine.Tests/Storage/StoreContractTests.cs is the contract every store passes.
 /// </summary>
 public interface IProfileStore : IAsyncDisposable
 {
+    /// <summary>True when several nodes write to this store (each with its own log and sequence numbers).</summary>
+    bool IsShared { get; }
+
     /// <summary>The stored record of a visitor, which may be a redirect stub left by a merge.</summary>
     ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default);
 
+    /// <summary>
+    /// Stores the profile if the stored revision equals <see cref="VisitorProfile.Revision"/> (0: no stored
+    /// profile), and moves <see cref="VisitorProfile.Revision"/> on; otherwise throws <see cref="WriteConflictException"/>.
+    /// </summary>
     ValueTask PutAsync(string site, VisitorProfile profile, CancellationToken ct = default);
 
     ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default);
 
-    /// <summary>The log sequence number at which an event id was first applied, if it was.</summary>
-    ValueTask<long?> GetEventSeqAsync(string site, string eventId, CancellationToken ct = default);
-
-    ValueTask PutEventSeqAsync(string site, string eventId, long seq, CancellationToken ct = default);
+    /// <summary>
+    /// Claims an event id for the log record <paramref name="claim"/>: true when the claim is new or is
+    /// this same record's (a replay), false when another record holds it (the event is a duplicate).
+    /// </summary>
+    ValueTask<bool> ClaimEventAsync(string site, string eventId, EventClaim claim, CancellationToken ct = default);
 
     /// <summary>The visitor id whose profile holds a customer's single view.</summary>
     ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default);
@@ -39,9 +50,21 @@ public interface IProfileStore : IAsyncDisposable
     /// </summary>
     Task<bool> CheckpointAsync(CheckpointMarker marker, bool full, CancellationToken ct = default);
 
-    /// <summary>Approximate number of bytes the store holds in memory.</summary>
+    /// <summary>Approximate number of bytes the store holds in memory (0 when it lives elsewhere).</summary>
     long MemoryBytes { get; }
 }
 
 /// <summary>Where replay starts after a checkpoint: the log address and the last sequence number applied before it.</summary>
 public sealed record CheckpointMarker(long ReplayFrom, long LastSeq);
+
+/// <summary>The log record (node and sequence number) that first applied an event id.</summary>
+public readonly record struct EventClaim(string Node, long Seq)
+{
+    public override string ToString() => $"{Node}:{Seq}";
+}
+
+/// <summary>A profile changed since it was read; read it again and re-apply.</summary>
+public sealed class WriteConflictException(string key) : Exception($"The profile {key} changed since it was read.");
+
+/// <summary>The store cannot be reached; reads fall back and writes wait in the local log.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -17,6 +17,7 @@ namespace Personalizer.Engine.Storage;
 [Union(4, typeof(ConfigChangeRecord))]
 [Union(5, typeof(PreferencesRecord))]
 [Union(6, typeof(ImpressionRecord))]
+[Union(7, typeof(ModelPublishedRecord))]
 public abstract class LogRecord
 {
     [IgnoreMember] public abstract string Site { get; }
@@ -83,4 +84,13 @@ public sealed class SlotImpression(string slotId, string? variant, string[]? ite
     [Key(1)] public string? Variant { get; } = variant;
     [Key(2)] public string[]? Items { get; } = items;
     [Key(3)] public string Source { get; } = source;
+}
+
+/// <summary>A site's new model version, published to every node through the change feed (the bytes live beside it).</summary>
+[MessagePackObject]
+public sealed class ModelPublishedRecord(string site, string version) : LogRecord
+{
+    [Key(0)] public string SiteId { get; } = site;
+    [Key(1)] public string Version { get; } = version;
+    [IgnoreMember] public override string Site => SiteId;
 }

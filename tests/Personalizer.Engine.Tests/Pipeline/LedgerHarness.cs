@@ -5,6 +5,7 @@ using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Faster;
 
 namespace Personalizer.Engine.Tests.Pipeline;
@@ -14,11 +15,11 @@ internal sealed class LedgerHarness : IAsyncDisposable
 {
     private bool _closed;
 
-    private LedgerHarness(string path)
+    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store)
     {
         Options = TestData.Options(path);
         Log = new FasterEventLog(System.IO.Path.Combine(path, "events"), Options.Faster.EventLogMemoryMb);
-        Store = new FasterProfileStore(System.IO.Path.Combine(path, "profiles"), Options.Faster, NullLogger.Instance);
+        Store = store?.Invoke(Options) ?? new FasterProfileStore(System.IO.Path.Combine(path, "profiles"), Options.Faster, NullLogger.Instance);
         Trending = new TrendingTracker(Time, Options.Profiles.TrendingHalfLifeHours);
         Ledger = new Ledger(Log, Store, Catalog, Configuration, Trending, Options, Time, NullLogger<Ledger>.Instance);
     }
@@ -26,15 +27,16 @@ internal sealed class LedgerHarness : IAsyncDisposable
     public PersonalizerOptions Options { get; }
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeMilliseconds(TestData.T0));
     public FasterEventLog Log { get; }
-    public FasterProfileStore Store { get; }
+    public IProfileStore Store { get; }
     public CatalogStore Catalog { get; } = new();
     public ConfigurationStore Configuration { get; } = new();
     public TrendingTracker Trending { get; }
     public Ledger Ledger { get; }
 
-    public static async Task<LedgerHarness> StartAsync(string path)
+    /// <param name="store">Another store than FASTER in <paramref name="path"/> (e.g. a shared Redis).</param>
+    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null)
     {
-        var h = new LedgerHarness(path);
+        var h = new LedgerHarness(path, store);
         await h.Ledger.StartAsync(CancellationToken.None);
         return h;
     }

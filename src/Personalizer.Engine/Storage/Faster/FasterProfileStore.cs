@@ -58,11 +58,62 @@ public sealed class FasterProfileStore : IProfileStore
     public ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default) =>
         ValueTask.FromResult(Read<VisitorProfile>(StoreKeys.Profile, site, visitorId));
 
+    public bool IsShared => false;
+
     public ValueTask PutAsync(string site, VisitorProfile profile, CancellationToken ct = default)
     {
-        Write(StoreKeys.Profile, site, profile.VisitorId, MessagePackSerializer.Serialize(profile, cancellationToken: ct));
+        var expected = profile.Revision;
+        profile.Revision = expected + 1;
+        byte[] value;
+        try
+        {
+            value = MessagePackSerializer.Serialize(profile, cancellationToken: ct);
+        }
+        finally
+        {
+            profile.Revision = expected;
+        }
+        var max = StoreKeys.MaxLength(site, profile.VisitorId);
+        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
+        key = key[..StoreKeys.Write(key, StoreKeys.Profile, site, profile.VisitorId)];
+        lock (_gate)
+        {
+            var (owner, length) = ReadBytes(key);
+            var stored = 0L;
+            if (owner is not null)
+            {
+                using (owner)
+                {
+                    stored = StoredRevision(owner.Memory[..length]);
+                }
+            }
+            if (stored != expected)
+            {
+                throw new WriteConflictException(site + "/" + profile.VisitorId);
+            }
+            WriteRaw(key, value);
+        }
+        profile.Revision = expected + 1;
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The revision field of stored profile bytes, read without deserializing the profile.</summary>
+    private static long StoredRevision(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        var count = reader.ReadArrayHeader();
+        if (count <= RevisionKey)
+        {
+            return 0;
+        }
+        for (var i = 0; i < RevisionKey; i++)
+        {
+            reader.Skip();
+        }
+        return reader.TryReadNil() ? 0 : reader.ReadInt64();
+    }
+
+    private const int RevisionKey = 23;
 
     public ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default)
     {
@@ -70,13 +121,36 @@ public sealed class FasterProfileStore : IProfileStore
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<long?> GetEventSeqAsync(string site, string eventId, CancellationToken ct = default) =>
-        ValueTask.FromResult(Read<long?>(StoreKeys.EventId, site, eventId));
-
-    public ValueTask PutEventSeqAsync(string site, string eventId, long seq, CancellationToken ct = default)
+    public ValueTask<bool> ClaimEventAsync(string site, string eventId, EventClaim claim, CancellationToken ct = default)
     {
-        Write(StoreKeys.EventId, site, eventId, MessagePackSerializer.Serialize<long?>(seq, cancellationToken: ct));
-        return ValueTask.CompletedTask;
+        var max = StoreKeys.MaxLength(site, eventId);
+        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
+        key = key[..StoreKeys.Write(key, StoreKeys.EventId, site, eventId)];
+        lock (_gate)
+        {
+            var (owner, length) = ReadBytes(key);
+            if (owner is null)
+            {
+                WriteRaw(key, MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node }, cancellationToken: ct));
+                return ValueTask.FromResult(true);
+            }
+            using (owner)
+            {
+                return ValueTask.FromResult(ReadClaim(owner.Memory[..length]) == claim);
+            }
+        }
+    }
+
+    /// <summary>Claims written before nodes existed are a bare sequence number.</summary>
+    private static EventClaim ReadClaim(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        if (reader.NextMessagePackType == MessagePackType.Integer)
+        {
+            return new EventClaim("", reader.ReadInt64());
+        }
+        var stored = MessagePackSerializer.Deserialize<StoredClaim>(bytes);
+        return new EventClaim(stored.Node, stored.Seq);
     }
 
     public ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
@@ -258,6 +332,13 @@ public sealed class FasterProfileStore : IProfileStore
                 }
             }
         }
+    }
+
+    [MessagePackObject]
+    public sealed class StoredClaim
+    {
+        [Key(0)] public long Seq { get; set; }
+        [Key(1)] public string Node { get; set; } = "";
     }
 
     [MessagePackObject]

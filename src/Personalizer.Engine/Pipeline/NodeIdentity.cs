@@ -1,0 +1,32 @@
+namespace Personalizer.Engine.Pipeline;
+
+/// <summary>
+/// A node's stable id in a shared store: <c>Personalizer:NodeId</c> when set, otherwise one made at the
+/// first start and kept in <c>DataPath/node-id</c>. It must survive restarts: replaying the node's log
+/// after a crash relies on the sequence numbers stored under it.
+/// </summary>
+public static class NodeIdentity
+{
+    public static string Resolve(PersonalizerOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.NodeId))
+        {
+            return options.NodeId;
+        }
+        Directory.CreateDirectory(options.DataPath);
+        var path = Path.Combine(options.DataPath, "node-id");
+        if (File.Exists(path))
+        {
+            var stored = File.ReadAllText(path).Trim();
+            if (stored.Length > 0)
+            {
+                return stored;
+            }
+        }
+        var id = "n-" + Guid.NewGuid().ToString("N")[..12];
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, id);
+        File.Move(temp, path, overwrite: true);
+        return id;
+    }
+}
