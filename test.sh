@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Needs the .NET 10 SDK, Node.js/npm (the snippet's build) and
+# Runs every test of the solution. Needs the .NET 10 SDK, Node.js/npm (the snippet's build), Debian's
+# redis-server (store contract and multi-node tests) and
 # Debian's Chromium (browser tests); as root it installs what is missing, otherwise it says what to install.
 set -euo pipefail
 cd "$(dirname "$0")"

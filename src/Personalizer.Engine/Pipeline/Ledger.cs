@@ -46,6 +46,7 @@ public sealed class Ledger : IAsyncDisposable
     private int _checkpoints;
     private bool _accepting;
     private Task _applier = Task.CompletedTask;
+    private readonly Queue<Pending> _work = new(); // the applier's own
     private Task _checkpointer = Task.CompletedTask;
 
     public Ledger(
@@ -297,14 +298,12 @@ public sealed class Ledger : IAsyncDisposable
     private async Task ApplyLoopAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<Pending>(256);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            batch.Clear();
             long end = 0;
-            while (batch.Count < 4096 && reader.TryRead(out var item))
+            while (_work.Count < 4096 && reader.TryRead(out var item))
             {
-                batch.Add(item);
+                _work.Enqueue(item);
                 end = Math.Max(end, item.EndAddress);
             }
             if (end > _log.CommittedUntilAddress)
@@ -316,7 +315,7 @@ public sealed class Ledger : IAsyncDisposable
                 catch (Exception ex)
                 {
                     IsFaulted = true;
-                    foreach (var p in batch)
+                    while (_work.TryDequeue(out var p))
                     {
                         p.Done?.TrySetException(ex);
                         p.Checkpoint?.TrySetException(ex);
@@ -324,7 +323,8 @@ public sealed class Ledger : IAsyncDisposable
                     continue;
                 }
             }
-            foreach (var p in batch)
+            // Records taken in while the store was away join this queue (see WaitForStoreAsync); order is kept.
+            while (_work.TryDequeue(out var p))
             {
                 if (p.Checkpoint is not null)
                 {
@@ -342,7 +342,8 @@ public sealed class Ledger : IAsyncDisposable
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
                     // Stopping while the store is unreachable: the rest stays in the log and is replayed at the next start.
-                    foreach (var rest in batch)
+                    p.Done!.TrySetException(new LedgerUnavailableException("The service is stopping."));
+                    while (_work.TryDequeue(out var rest))
                     {
                         rest.Done?.TrySetException(new LedgerUnavailableException("The service is stopping."));
                         rest.Checkpoint?.TrySetResult(Task.FromResult(false));
@@ -366,6 +367,42 @@ public sealed class Ledger : IAsyncDisposable
         {
             rest.Done?.TrySetException(new LedgerUnavailableException("The service is stopping."));
             rest.Checkpoint?.TrySetResult(Task.FromResult(false));
+        }
+    }
+
+    /// <summary>
+    /// Waits <paramref name="delay"/> before the next attempt on an unreachable store, meanwhile taking in
+    /// new records: they are committed and their callers answered (queued), and they are applied after
+    /// the waiting one, in log order. Only the applier calls it.
+    /// </summary>
+    private async Task WaitForStoreAsync(TimeSpan delay, CancellationToken ct)
+    {
+        var until = _time.GetTimestamp() + (long)(delay.TotalSeconds * _time.TimestampFrequency);
+        while (true)
+        {
+            var left = TimeSpan.FromSeconds((double)(until - _time.GetTimestamp()) / _time.TimestampFrequency);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+            var arrived = _queue.Reader.WaitToReadAsync(ct).AsTask();
+            var timer = Task.Delay(left, _time, ct);
+            if (await Task.WhenAny(arrived, timer).ConfigureAwait(false) == timer || !await arrived.ConfigureAwait(false))
+            {
+                await timer.ConfigureAwait(false); // throws when stopping
+                return;
+            }
+            var taken = new List<Pending>();
+            while (_queue.Reader.TryRead(out var item))
+            {
+                _work.Enqueue(item);
+                taken.Add(item);
+            }
+            await _log.CommitAsync(ct).ConfigureAwait(false);
+            foreach (var p in taken)
+            {
+                p.Done?.TrySetResult(ApplyOutcome.Deferred(p.Record!));
+            }
         }
     }
 
@@ -402,7 +439,14 @@ public sealed class Ledger : IAsyncDisposable
                     Log.StoreUnavailable(_logger, ex, seq);
                 }
                 pending?.Done?.TrySetResult(ApplyOutcome.Deferred(record));
-                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+                if (pending is null)
+                {
+                    await Task.Delay(delay, _time, ct).ConfigureAwait(false); // replay at start: nobody else is waiting
+                }
+                else
+                {
+                    await WaitForStoreAsync(delay, ct).ConfigureAwait(false);
+                }
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }
@@ -463,9 +507,10 @@ public sealed class Ledger : IAsyncDisposable
     {
         var site = r.SiteId;
         var catalog = _catalog.Get(site);
-        var work = new Working(site);
+        var work = new Working(site, new EventClaim(_node, seq));
         var inRecord = new HashSet<string>(StringComparer.Ordinal);
         var outcome = new ApplyOutcome();
+        List<TrackedEvent>? applied = null;
         foreach (var e in r.Events)
         {
             if (!inRecord.Add(e.EventId))
@@ -473,30 +518,45 @@ public sealed class Ledger : IAsyncDisposable
                 outcome.Duplicates++;
                 continue;
             }
-            if (!await _store.ClaimEventAsync(site, e.EventId, new EventClaim(_node, seq)).ConfigureAwait(false))
+            var held = await _store.GetEventClaimAsync(site, e.VisitorId, e.EventId).ConfigureAwait(false);
+            if (held is { } h && h != work.Claim)
             {
                 outcome.Duplicates++;
                 continue;
             }
-            outcome.Applied++;
-            RecordTrending(site, e);
-
             var profile = await LoadAsync(work, e.VisitorId).ConfigureAwait(false);
-            if (AppliedOf(profile) >= seq)
+            if (AppliedOf(profile) < seq)
             {
-                continue; // replaying a record the checkpoint already holds for this profile
+                if (profile.VisitorId == e.VisitorId)
+                {
+                    work.Claims.Add(e.EventId); // claimed atomically with this profile's write
+                    work.ClaimOwner[e.EventId] = e.VisitorId;
+                }
+                else if (held is null && !await _store.ClaimEventAsync(site, e.VisitorId, e.EventId, work.Claim).ConfigureAwait(false))
+                {
+                    outcome.Duplicates++; // folded into a merged profile, whose write cannot carry this visitor's claim
+                    continue;
+                }
+                if (e.Type == EventType.Identify)
+                {
+                    await IdentifyAsync(work, e, profile, seq).ConfigureAwait(false);
+                }
+                else
+                {
+                    ProfileFolder.Fold(profile, e, catalog, _fold);
+                    work.Dirty.Add(profile.VisitorId);
+                }
             }
-            if (e.Type == EventType.Identify)
-            {
-                await IdentifyAsync(work, e, profile, seq).ConfigureAwait(false);
-            }
-            else
-            {
-                ProfileFolder.Fold(profile, e, catalog, _fold);
-                work.Dirty.Add(profile.VisitorId);
-            }
+            // else: replaying a record the store already holds for this profile (its claims were written with it)
+            outcome.Applied++;
+            (applied ??= []).Add(e);
         }
         await work.SaveAsync(_store, this, seq).ConfigureAwait(false);
+        // Only once the write stood: a conflict re-runs the record, which must not count twice.
+        foreach (var e in applied ?? [])
+        {
+            RecordTrending(site, e);
+        }
         return outcome;
     }
 
@@ -678,9 +738,12 @@ public sealed class Ledger : IAsyncDisposable
     }
 
     /// <summary>Profiles loaded while one record is applied; written back once at its end.</summary>
-    private sealed class Working(string site)
+    private sealed class Working(string site, EventClaim claim = default)
     {
         public string Site { get; } = site;
+        public EventClaim Claim { get; } = claim;
+        /// <summary>Event ids of the record's own visitor to claim with the profile write (at most one visitor per event).</summary>
+        public List<string> Claims { get; } = [];
         public Dictionary<string, VisitorProfile> Profiles { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> Resolved { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
@@ -700,13 +763,44 @@ public sealed class Ledger : IAsyncDisposable
 
         public async ValueTask SaveAsync(IProfileStore store, Ledger ledger, long seq)
         {
+            var byVisitor = ClaimsByVisitor();
             foreach (var key in Dirty)
             {
                 var profile = Profiles[key];
                 ledger.MarkApplied(profile, seq);
-                await store.PutAsync(Site, profile).ConfigureAwait(false);
+                var claims = byVisitor is not null && byVisitor.Remove(key, out var ids) ? new EventClaims(Claim, ids) : null;
+                await store.PutAsync(Site, profile, claims).ConfigureAwait(false);
+            }
+            foreach (var (visitor, ids) in byVisitor ?? [])
+            {
+                foreach (var eventId in ids)
+                {
+                    await store.ClaimEventAsync(Site, visitor, eventId, Claim).ConfigureAwait(false);
+                }
             }
         }
+
+        /// <summary>The claims grouped by the visitor whose profile write carries them.</summary>
+        private Dictionary<string, List<string>>? ClaimsByVisitor()
+        {
+            if (Claims.Count == 0)
+            {
+                return null;
+            }
+            var byVisitor = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var eventId in Claims)
+            {
+                var visitor = ClaimOwner[eventId];
+                if (!byVisitor.TryGetValue(visitor, out var list))
+                {
+                    byVisitor[visitor] = list = [];
+                }
+                list.Add(eventId);
+            }
+            return byVisitor;
+        }
+
+        public Dictionary<string, string> ClaimOwner { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class Pending

@@ -21,16 +21,23 @@ public interface IProfileStore : IAsyncDisposable
     /// <summary>
     /// Stores the profile if the stored revision equals <see cref="VisitorProfile.Revision"/> (0: no stored
     /// profile), and moves <see cref="VisitorProfile.Revision"/> on; otherwise throws <see cref="WriteConflictException"/>.
+    /// With <paramref name="claims"/> (event ids of this same visitor), the write also claims them, atomically:
+    /// when one of them is held by another record nothing is written and it is a conflict too. So a
+    /// profile never holds an event whose claim is missing, nor the reverse, whichever node crashes when.
     /// </summary>
-    ValueTask PutAsync(string site, VisitorProfile profile, CancellationToken ct = default);
+    ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default);
 
     ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default);
 
+    /// <summary>The log record that applied a visitor's event, if one did (event ids are unique per visitor).</summary>
+    ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default);
+
     /// <summary>
-    /// Claims an event id for the log record <paramref name="claim"/>: true when the claim is new or is
-    /// this same record's (a replay), false when another record holds it (the event is a duplicate).
+    /// Claims a visitor's event id for the log record <paramref name="claim"/> on its own: true when the
+    /// claim is new or is this same record's (a replay), false when another record holds it. Used where the
+    /// event is folded into another visitor's profile (after a merge), which <see cref="PutAsync"/> cannot claim for.
     /// </summary>
-    ValueTask<bool> ClaimEventAsync(string site, string eventId, EventClaim claim, CancellationToken ct = default);
+    ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default);
 
     /// <summary>The visitor id whose profile holds a customer's single view.</summary>
     ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default);
@@ -62,6 +69,9 @@ public readonly record struct EventClaim(string Node, long Seq)
 {
     public override string ToString() => $"{Node}:{Seq}";
 }
+
+/// <summary>Event ids of the profile's own visitor, claimed by one log record together with the profile write.</summary>
+public sealed record EventClaims(EventClaim Claim, IReadOnlyList<string> EventIds);
 
 /// <summary>A profile changed since it was read; read it again and re-apply.</summary>
 public sealed class WriteConflictException(string key) : Exception($"The profile {key} changed since it was read.");

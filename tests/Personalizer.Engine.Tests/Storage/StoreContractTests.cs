@@ -133,11 +133,14 @@ public abstract class StoreContractTests : IAsyncLifetime
     {
         var store = OpenTracked();
         var mine = new EventClaim("node-a", 7);
-        Assert.True(await store.ClaimEventAsync("s", "e1", mine));
-        Assert.True(await store.ClaimEventAsync("s", "e1", mine)); // the same record, replayed
-        Assert.False(await store.ClaimEventAsync("s", "e1", new EventClaim("node-a", 8)));
-        Assert.False(await store.ClaimEventAsync("s", "e1", new EventClaim("node-b", 7)));
-        Assert.True(await store.ClaimEventAsync("other", "e1", new EventClaim("node-b", 7)));
+        Assert.Null(await store.GetEventClaimAsync("s", "v1", "e1"));
+        Assert.True(await store.ClaimEventAsync("s", "v1", "e1", mine));
+        Assert.Equal(mine, await store.GetEventClaimAsync("s", "v1", "e1"));
+        Assert.True(await store.ClaimEventAsync("s", "v1", "e1", mine)); // the same record, replayed
+        Assert.False(await store.ClaimEventAsync("s", "v1", "e1", new EventClaim("node-a", 8)));
+        Assert.False(await store.ClaimEventAsync("s", "v1", "e1", new EventClaim("node-b", 7)));
+        Assert.True(await store.ClaimEventAsync("other", "v1", "e1", new EventClaim("node-b", 7)));
+        Assert.True(await store.ClaimEventAsync("s", "v2", "e1", new EventClaim("node-b", 7)));
     }
 
     [Fact]
@@ -145,8 +148,32 @@ public abstract class StoreContractTests : IAsyncLifetime
     {
         var store = OpenTracked();
         var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            Task.Run(async () => await store.ClaimEventAsync("s", "contested", new EventClaim("node-" + i, i)))));
+            Task.Run(async () => await store.ClaimEventAsync("s", "v1", "contested", new EventClaim("node-" + i, i)))));
         Assert.Equal(1, results.Count(won => won));
+    }
+
+    [Fact]
+    public async Task AProfileWriteClaimsItsEventsAtomically()
+    {
+        var store = OpenTracked();
+        var mine = new EventClaim("node-a", 3);
+        await store.PutAsync("s", Profile("v1"), new EventClaims(mine, ["e1", "e2"]));
+        Assert.Equal(mine, await store.GetEventClaimAsync("s", "v1", "e1"));
+        Assert.Equal(mine, await store.GetEventClaimAsync("s", "v1", "e2"));
+
+        // Another record holding one of the events: nothing of the write happens.
+        var profile = (await store.GetAsync("s", "v1"))!;
+        Assert.True(await store.ClaimEventAsync("s", "v1", "e4", new EventClaim("node-b", 9)));
+        profile.PageViews = 99;
+        await Assert.ThrowsAsync<WriteConflictException>(() => store.PutAsync("s", profile, new EventClaims(mine, ["e3", "e4"])).AsTask());
+        Assert.Null(await store.GetEventClaimAsync("s", "v1", "e3"));
+        var stored = (await store.GetAsync("s", "v1"))!;
+        Assert.Equal(1, stored.PageViews);
+
+        // The same record again (a replay) may re-claim what it holds.
+        stored.PageViews = 2;
+        await store.PutAsync("s", stored, new EventClaims(mine, ["e1", "e5"]));
+        Assert.Equal(mine, await store.GetEventClaimAsync("s", "v1", "e5"));
     }
 
     [Fact]
@@ -279,11 +306,13 @@ public abstract class RedisContractTestsBase(string configuration) : StoreContra
     public void AVisitorsKeysShareOneClusterSlot()
     {
         var store = (RedisProfileStore)Open();
-        var key = store.ProfileKey("shop", "v-42").ToString();
-        Assert.Contains("{shop/v-42}", key, StringComparison.Ordinal);
-        var slots = Connect().Multiplexer;
-        Assert.Equal(slots.HashSlot("{shop/v-42}"), slots.HashSlot(key));
-        Assert.Equal(slots.HashSlot(key), slots.HashSlot(key + ":another"));
+        var profile = store.ProfileKey("shop", "v-42").ToString();
+        var claim = store.EventKey("shop", "v-42", "e-1").ToString();
+        static string Tag(string key) => key[(key.IndexOf('{', StringComparison.Ordinal) + 1)..key.IndexOf('}', StringComparison.Ordinal)];
+        Assert.Equal("shop/v-42", Tag(profile));
+        Assert.Equal("shop/v-42", Tag(claim));
+        var cluster = Connect().Multiplexer;
+        Assert.Equal(cluster.HashSlot(profile), cluster.HashSlot(claim)); // -1 on a single Redis, the same slot on a cluster
     }
 }
 

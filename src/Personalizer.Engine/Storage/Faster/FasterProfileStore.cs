@@ -60,7 +60,7 @@ public sealed class FasterProfileStore : IProfileStore
 
     public bool IsShared => false;
 
-    public ValueTask PutAsync(string site, VisitorProfile profile, CancellationToken ct = default)
+    public ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
         var expected = profile.Revision;
         profile.Revision = expected + 1;
@@ -90,6 +90,22 @@ public sealed class FasterProfileStore : IProfileStore
             if (stored != expected)
             {
                 throw new WriteConflictException(site + "/" + profile.VisitorId);
+            }
+            if (claims is not null)
+            {
+                // Under the one lock: claims and profile are written together or not at all.
+                foreach (var eventId in claims.EventIds)
+                {
+                    if (ReadClaim(site, profile.VisitorId, eventId) is { } held && held != claims.Claim)
+                    {
+                        throw new WriteConflictException($"{site}/{profile.VisitorId} event {eventId}");
+                    }
+                }
+                var claimBytes = MessagePackSerializer.Serialize(new StoredClaim { Seq = claims.Claim.Seq, Node = claims.Claim.Node }, cancellationToken: ct);
+                foreach (var eventId in claims.EventIds)
+                {
+                    Write(StoreKeys.EventId, site, EventKeyId(profile.VisitorId, eventId), claimBytes);
+                }
             }
             WriteRaw(key, value);
         }
@@ -121,23 +137,38 @@ public sealed class FasterProfileStore : IProfileStore
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<bool> ClaimEventAsync(string site, string eventId, EventClaim claim, CancellationToken ct = default)
+    public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default) =>
+        ValueTask.FromResult(ReadClaim(site, visitorId, eventId));
+
+    public ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default)
     {
-        var max = StoreKeys.MaxLength(site, eventId);
-        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
-        key = key[..StoreKeys.Write(key, StoreKeys.EventId, site, eventId)];
         lock (_gate)
         {
-            var (owner, length) = ReadBytes(key);
-            if (owner is null)
+            if (ReadClaim(site, visitorId, eventId) is { } held)
             {
-                WriteRaw(key, MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node }, cancellationToken: ct));
-                return ValueTask.FromResult(true);
+                return ValueTask.FromResult(held == claim);
             }
-            using (owner)
-            {
-                return ValueTask.FromResult(ReadClaim(owner.Memory[..length]) == claim);
-            }
+            Write(StoreKeys.EventId, site, EventKeyId(visitorId, eventId), MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node }, cancellationToken: ct));
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <summary>Event ids are unique per visitor; '/' is not allowed in ids, so the pair is unambiguous.</summary>
+    private static string EventKeyId(string visitorId, string eventId) => visitorId + "/" + eventId;
+
+    private EventClaim? ReadClaim(string site, string visitorId, string eventId)
+    {
+        var id = EventKeyId(visitorId, eventId);
+        var max = StoreKeys.MaxLength(site, id);
+        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
+        var (owner, length) = ReadBytes(key[..StoreKeys.Write(key, StoreKeys.EventId, site, id)]);
+        if (owner is null)
+        {
+            return null;
+        }
+        using (owner)
+        {
+            return ReadClaim(owner.Memory[..length]);
         }
     }
 

@@ -15,9 +15,15 @@ namespace Personalizer.Engine.Storage.Redis;
 /// </summary>
 public sealed class RedisProfileStore : IProfileStore
 {
+    // KEYS[1] the profile, KEYS[2..] event claims of the same visitor (same hash tag, same slot).
     private const string PutScript = """
         local r = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
         if r ~= tonumber(ARGV[1]) then return -1 end
+        for i = 2, #KEYS do
+          local v = redis.call('GET', KEYS[i])
+          if v and v ~= ARGV[4] then return -2 end
+        end
+        for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[4], 'PX', ARGV[5]) end
         redis.call('HSET', KEYS[1], 'v', ARGV[2], 'r', r + 1)
         local ttl = tonumber(ARGV[3])
         if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
@@ -58,7 +64,7 @@ public sealed class RedisProfileStore : IProfileStore
 
     internal RedisKey ProfileKey(string site, string visitorId) => $"{_prefix}:p:{{{site}/{visitorId}}}";
 
-    private RedisKey EventKey(string site, string eventId) => $"{_prefix}:e:{site}/{eventId}";
+    internal RedisKey EventKey(string site, string visitorId, string eventId) => $"{_prefix}:e:{{{site}/{visitorId}}}:{eventId}";
 
     private RedisKey CustomerKey(string site, string customerId) => $"{_prefix}:c:{site}/{customerId}";
 
@@ -75,16 +81,22 @@ public sealed class RedisProfileStore : IProfileStore
         return profile;
     }
 
-    public async ValueTask PutAsync(string site, VisitorProfile profile, CancellationToken ct = default)
+    public async ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
-        var key = ProfileKey(site, profile.VisitorId);
+        var keys = new RedisKey[1 + (claims?.EventIds.Count ?? 0)];
+        keys[0] = ProfileKey(site, profile.VisitorId);
+        for (var i = 1; i < keys.Length; i++)
+        {
+            keys[i] = EventKey(site, profile.VisitorId, claims!.EventIds[i - 1]);
+        }
         var bytes = MessagePackSerializer.Serialize(profile, cancellationToken: ct);
         var anonymous = profile.CustomerId is null && profile.Orders == 0;
         var ttl = anonymous ? _anonymousTtlMs : 0;
-        var result = (long)await _redis.CallAsync(db => db.ScriptEvaluateAsync(PutScript, [key], [profile.Revision, bytes, ttl])).ConfigureAwait(false);
+        RedisValue[] args = [profile.Revision, bytes, ttl, claims?.Claim.ToString() ?? "", _eventTtlMs];
+        var result = (long)await _redis.CallAsync(db => db.ScriptEvaluateAsync(PutScript, keys, args)).ConfigureAwait(false);
         if (result < 0)
         {
-            throw new WriteConflictException(site + "/" + profile.VisitorId);
+            throw new WriteConflictException(site + "/" + profile.VisitorId + (result == -2 ? " (an event claimed by another record)" : ""));
         }
         profile.Revision = result;
     }
@@ -95,9 +107,22 @@ public sealed class RedisProfileStore : IProfileStore
         await _redis.CallAsync(db => db.KeyDeleteAsync(key)).ConfigureAwait(false);
     }
 
-    public async ValueTask<bool> ClaimEventAsync(string site, string eventId, EventClaim claim, CancellationToken ct = default)
+    public async ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default)
     {
-        var key = EventKey(site, eventId);
+        var key = EventKey(site, visitorId, eventId);
+        var value = await _redis.CallAsync(db => db.StringGetAsync(key)).ConfigureAwait(false);
+        if (value.IsNull)
+        {
+            return null;
+        }
+        var text = value.ToString();
+        var colon = text.LastIndexOf(':');
+        return new EventClaim(text[..colon], long.Parse(text.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default)
+    {
+        var key = EventKey(site, visitorId, eventId);
         var result = await _redis.CallAsync(db => db.ScriptEvaluateAsync(ClaimScript, [key], [claim.ToString(), _eventTtlMs])).ConfigureAwait(false);
         return (long)result == 1;
     }
