@@ -511,14 +511,24 @@ public sealed class Ledger : IAsyncDisposable
         var inRecord = new HashSet<string>(StringComparer.Ordinal);
         var outcome = new ApplyOutcome();
         List<TrackedEvent>? applied = null;
-        foreach (var e in r.Events)
+        // Every claim and profile the record touches is read at once: one round trip on a remote store.
+        var claims = new ValueTask<EventClaim?>[r.Events.Length];
+        for (var i = 0; i < claims.Length; i++)
         {
+#pragma warning disable CA2012 // started together, each awaited exactly once below
+            claims[i] = _store.GetEventClaimAsync(site, r.Events[i].VisitorId, r.Events[i].EventId);
+#pragma warning restore CA2012
+        }
+        await work.PrefetchAsync(_store, r.Events).ConfigureAwait(false);
+        for (var i = 0; i < r.Events.Length; i++)
+        {
+            var e = r.Events[i];
+            var held = await claims[i].ConfigureAwait(false);
             if (!inRecord.Add(e.EventId))
             {
                 outcome.Duplicates++;
                 continue;
             }
-            var held = await _store.GetEventClaimAsync(site, e.VisitorId, e.EventId).ConfigureAwait(false);
             if (held is { } h && h != work.Claim)
             {
                 outcome.Duplicates++;
@@ -710,7 +720,7 @@ public sealed class Ledger : IAsyncDisposable
                 id = cached.MergedInto!;
                 continue;
             }
-            var stored = await _store.GetAsync(work.Site, id).ConfigureAwait(false);
+            var stored = work.Absent.Contains(id) ? null : await _store.GetAsync(work.Site, id).ConfigureAwait(false);
             if (stored is null)
             {
                 break;
@@ -761,15 +771,63 @@ public sealed class Ledger : IAsyncDisposable
             }
         }
 
+        /// <summary>Visitor ids known to have no stored profile (read by <see cref="PrefetchAsync"/>).</summary>
+        public HashSet<string> Absent { get; } = new(StringComparer.Ordinal);
+
+        public async ValueTask PrefetchAsync(IProfileStore store, TrackedEvent[] events)
+        {
+            var reads = new Dictionary<string, ValueTask<VisitorProfile?>>(StringComparer.Ordinal);
+            foreach (var e in events)
+            {
+                if (!reads.ContainsKey(e.VisitorId))
+                {
+#pragma warning disable CA2012 // started together, each awaited exactly once below
+                    reads[e.VisitorId] = store.GetAsync(Site, e.VisitorId);
+#pragma warning restore CA2012
+                }
+            }
+            foreach (var (visitor, read) in reads)
+            {
+                if (await read.ConfigureAwait(false) is { } profile)
+                {
+                    Profiles[visitor] = profile;
+                }
+                else
+                {
+                    Absent.Add(visitor);
+                }
+            }
+        }
+
         public async ValueTask SaveAsync(IProfileStore store, Ledger ledger, long seq)
         {
             var byVisitor = ClaimsByVisitor();
+            var writes = new List<ValueTask>(Dirty.Count);
             foreach (var key in Dirty)
             {
                 var profile = Profiles[key];
                 ledger.MarkApplied(profile, seq);
                 var claims = byVisitor is not null && byVisitor.Remove(key, out var ids) ? new EventClaims(Claim, ids) : null;
-                await store.PutAsync(Site, profile, claims).ConfigureAwait(false);
+#pragma warning disable CA2012 // started together, each awaited exactly once below
+                writes.Add(store.PutAsync(Site, profile, claims));
+#pragma warning restore CA2012
+            }
+            // All writes are sent before any is awaited; a conflict in one re-runs the record (the others stand, guarded by their applied sequence).
+            Exception? failed = null;
+            foreach (var write in writes)
+            {
+                try
+                {
+                    await write.ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    failed ??= ex;
+                }
+            }
+            if (failed is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
             }
             foreach (var (visitor, ids) in byVisitor ?? [])
             {
