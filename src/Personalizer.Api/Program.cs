@@ -2,6 +2,7 @@ using Personalizer.Api;
 using Personalizer.Api.Catalog;
 using Personalizer.Api.Decisions;
 using Personalizer.Api.Events;
+using Personalizer.Api.Experiments;
 using Personalizer.Api.Http;
 using Personalizer.Api.Operations;
 using Personalizer.Api.Profiles;
@@ -46,6 +47,7 @@ app.MapProfilesApi();
 app.MapCatalogApi();
 app.MapSlotsApi();
 app.MapRulesApi();
+app.MapExperimentsApi();
 app.MapRecommendationsApi();
 
 app.Run();

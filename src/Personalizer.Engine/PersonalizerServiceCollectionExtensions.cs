@@ -9,6 +9,7 @@ using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Demo;
 using Personalizer.Engine.Events;
+using Personalizer.Engine.Experiments;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Recommendations;
@@ -64,6 +65,10 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<ModelTrainer>();
         services.TryAddSingleton<ModelTraining>();
 
+        services.TryAddSingleton<ThompsonWeights>();
+        services.TryAddSingleton<ExperimentResults>();
+        services.TryAddSingleton<ThompsonRefresh>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, ExperimentStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RuleStrategy>());
         services.TryAddSingleton<RecommendationStrategy>();
@@ -75,6 +80,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.AddHostedService<LedgerHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
+        services.AddHostedService(sp => sp.GetRequiredService<ThompsonRefresh>());
         return new PersonalizerBuilder(services).UseConfiguredStore();
     }
 }

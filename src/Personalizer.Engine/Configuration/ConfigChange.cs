@@ -11,6 +11,8 @@ public enum ConfigChangeKind : byte
     DeleteRule = 5,
     PutSegment = 6,
     DeleteSegment = 7,
+    PutExperiment = 8,
+    DeleteExperiment = 9,
 }
 
 /// <summary>One change of a site's configuration, as written to the log. Applying it makes a new version.</summary>
@@ -27,4 +29,5 @@ public sealed class ConfigChange
     [Key(5)] public int TargetVersion { get; init; }
     [Key(6)] public RuleDefinition? Rule { get; init; }
     [Key(7)] public SegmentDefinition? Segment { get; init; }
+    [Key(8)] public ExperimentDefinition? Experiment { get; init; }
 }

@@ -38,6 +38,12 @@ public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed c
     public Task<ConfigChangeResult> DeleteSegmentAsync(string site, string segmentId, string author, CancellationToken ct = default) =>
         SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteSegment, Id = segmentId, Author = author, At = Now() }, ct);
 
+    public Task<ConfigChangeResult> PutExperimentAsync(string site, ExperimentDefinition experiment, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.PutExperiment, Id = experiment.Id, Experiment = experiment, Author = author, At = Now() }, ct);
+
+    public Task<ConfigChangeResult> DeleteExperimentAsync(string site, string experimentId, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteExperiment, Id = experimentId, Author = author, At = Now() }, ct);
+
     /// <summary>Compiles a condition against the site's current segments.</summary>
     public CompileResult CompileCondition(string site, string condition) =>
         ConditionCompiler.Compile(condition, id => Current(site).CompiledSegments.Index.TryGetValue(id, out var i) ? i : null);

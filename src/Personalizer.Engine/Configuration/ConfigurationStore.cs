@@ -35,6 +35,7 @@ public sealed class ConfigurationStore
         var slots = current.Slots.Values.AsEnumerable();
         var rules = current.Rules.Values.AsEnumerable();
         var segments = current.Segments.Values.AsEnumerable();
+        var experiments = current.Experiments.Values.AsEnumerable();
         string summary;
         switch (change.Kind)
         {
@@ -74,6 +75,27 @@ public sealed class ConfigurationStore
                 summary = $"deleted segment {change.Id}";
                 segments = segments.Where(s => s.Id != change.Id);
                 break;
+            case ConfigChangeKind.PutExperiment when change.Experiment is not null:
+                summary = (current.Experiments.ContainsKey(change.Id) ? "updated" : "created") + $" experiment {change.Id} ({change.Experiment.Status.ToString().ToLowerInvariant()})";
+                var started = current.Experiments.TryGetValue(change.Id, out var before) && before.StartedAt > 0 ? before.StartedAt
+                    : change.Experiment.Status == ExperimentStatus.Running ? change.At : 0;
+                var stored = new ExperimentDefinition
+                {
+                    Id = change.Experiment.Id, Slot = change.Experiment.Slot, Description = change.Experiment.Description,
+                    Audience = change.Experiment.Audience, Arms = change.Experiment.Arms, ControlPercent = change.Experiment.ControlPercent,
+                    Control = change.Experiment.Control, Goal = change.Experiment.Goal, AttributionHours = change.Experiment.AttributionHours,
+                    Status = change.Experiment.Status, Allocation = change.Experiment.Allocation, StartedAt = started,
+                };
+                experiments = experiments.Where(e => e.Id != change.Id).Append(stored);
+                break;
+            case ConfigChangeKind.DeleteExperiment:
+                if (!current.Experiments.ContainsKey(change.Id))
+                {
+                    return new(ConfigChangeStatus.NotFound, current.Version);
+                }
+                summary = $"deleted experiment {change.Id}";
+                experiments = experiments.Where(e => e.Id != change.Id);
+                break;
             case ConfigChangeKind.Rollback:
                 var target = state.History.FirstOrDefault(v => v.Version == change.TargetVersion);
                 if (target is null)
@@ -84,12 +106,13 @@ public sealed class ConfigurationStore
                 slots = target.Slots.Values;
                 rules = target.Rules.Values;
                 segments = target.Segments.Values;
+                experiments = target.Experiments.Values;
                 break;
             default:
                 throw new InvalidOperationException($"Configuration change {change.Kind} is incomplete.");
         }
 
-        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots, rules, segments);
+        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots, rules, segments, experiments);
         state.Publish(next);
         return new(ConfigChangeStatus.Applied, next.Version);
     }

@@ -15,6 +15,13 @@ public sealed class CompiledRule(RuleDefinition definition, CompiledCondition co
     public bool InSchedule(long nowMs) => nowMs >= From && nowMs < Until;
 }
 
+/// <summary>A running experiment with its audience compiled (null: everyone).</summary>
+public sealed class CompiledExperiment(ExperimentDefinition definition, CompiledCondition? audience)
+{
+    public ExperimentDefinition Definition { get; } = definition;
+    public CompiledCondition? Audience { get; } = audience;
+}
+
 /// <summary>
 /// One immutable version of a site's configuration, compiled once: a decide takes one reference at
 /// its start and sees that version to the end; a change publishes a new object (atomic swap).
@@ -22,7 +29,8 @@ public sealed class CompiledRule(RuleDefinition definition, CompiledCondition co
 public sealed class SiteConfiguration
 {
     public SiteConfiguration(int version, long createdAt, string author, string summary,
-        IEnumerable<SlotDefinition> slots, IEnumerable<RuleDefinition>? rules = null, IEnumerable<SegmentDefinition>? segments = null)
+        IEnumerable<SlotDefinition> slots, IEnumerable<RuleDefinition>? rules = null, IEnumerable<SegmentDefinition>? segments = null,
+        IEnumerable<ExperimentDefinition>? experiments = null)
     {
         Version = version;
         CreatedAt = createdAt;
@@ -47,6 +55,17 @@ public sealed class SiteConfiguration
             }
             compiled.Add(new CompiledRule(rule, result.Condition, from, until));
         }
+        Experiments = (experiments ?? []).ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
+        var running = new List<CompiledExperiment>();
+        foreach (var experiment in Experiments.Values.Where(e => e.Status == ExperimentStatus.Running).OrderBy(e => e.Id, StringComparer.Ordinal))
+        {
+            var audience = string.IsNullOrWhiteSpace(experiment.Audience) ? null
+                : ConditionCompiler.Compile(experiment.Audience, id => CompiledSegments.Index.TryGetValue(id, out var i) ? i : null).Condition
+                  ?? ConditionCompiler.Never(experiment.Audience);
+            running.Add(new CompiledExperiment(experiment, audience));
+        }
+        ExperimentsBySlot = running.GroupBy(e => e.Definition.Slot, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         RulesBySlot = compiled
             .GroupBy(r => r.Definition.Slot, StringComparer.Ordinal)
             .ToFrozenDictionary(
@@ -62,7 +81,11 @@ public sealed class SiteConfiguration
     public FrozenDictionary<string, SlotDefinition> Slots { get; }
     public FrozenDictionary<string, RuleDefinition> Rules { get; }
     public FrozenDictionary<string, SegmentDefinition> Segments { get; }
+    public FrozenDictionary<string, ExperimentDefinition> Experiments { get; }
     public CompiledSegments CompiledSegments { get; }
+
+    /// <summary>Each slot's running experiments, by id.</summary>
+    public FrozenDictionary<string, CompiledExperiment[]> ExperimentsBySlot { get; }
 
     /// <summary>Each slot's rules in the order they run: priority descending, then id.</summary>
     public FrozenDictionary<string, CompiledRule[]> RulesBySlot { get; }
@@ -83,6 +106,7 @@ public sealed class StoredConfigurationVersion
     [Key(4)] public SlotDefinition[] Slots { get; set; } = [];
     [Key(5)] public RuleDefinition[] Rules { get; set; } = [];
     [Key(6)] public SegmentDefinition[] Segments { get; set; } = [];
+    [Key(7)] public ExperimentDefinition[] Experiments { get; set; } = [];
 
     public static StoredConfigurationVersion From(SiteConfiguration c) => new()
     {
@@ -93,7 +117,8 @@ public sealed class StoredConfigurationVersion
         Slots = [.. c.Slots.Values],
         Rules = [.. c.Rules.Values],
         Segments = [.. c.Segments.Values],
+        Experiments = [.. c.Experiments.Values],
     };
 
-    public SiteConfiguration ToConfiguration() => new(Version, CreatedAt, Author, Summary, Slots, Rules, Segments);
+    public SiteConfiguration ToConfiguration() => new(Version, CreatedAt, Author, Summary, Slots, Rules, Segments, Experiments);
 }

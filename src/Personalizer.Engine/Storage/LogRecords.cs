@@ -94,3 +94,15 @@ public sealed class ModelPublishedRecord(string site, string version) : LogRecor
     [Key(1)] public string Version { get; } = version;
     [IgnoreMember] public override string Site => SiteId;
 }
+
+/// <summary>Reads the committed log back as records (each entry: an 8-byte sequence number, then the MessagePack record).</summary>
+public static class LogReader
+{
+    public static IEnumerable<LogRecord> Records(IEventLog log, long? from = null)
+    {
+        foreach (var entry in log.Scan(from ?? log.BeginAddress))
+        {
+            yield return MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8));
+        }
+    }
+}

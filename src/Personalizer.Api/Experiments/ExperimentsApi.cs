@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Personalizer.Api.Http;
+using Personalizer.Engine;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Experiments;
+
+namespace Personalizer.Api.Experiments;
+
+public static class ExperimentsApi
+{
+    public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/experiments").WithTags("Experiments").RequireAuthorization(Policies.Admin);
+        group.MapGet("/", List).Produces<List<ExperimentResponse>>();
+        group.MapGet("/{experimentId}", Get).Produces<ExperimentResponse>();
+        group.MapPut("/{experimentId}", Put).Accepts<ExperimentRequest>("application/json").Produces<ExperimentChangeResponse>()
+            .WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
+            .WithSummary("Create or replace an experiment; makes a new configuration version.");
+        group.MapDelete("/{experimentId}", Delete);
+        group.MapGet("/{experimentId}/results", Results).Produces<ExperimentReport>()
+            .WithSummary("Per arm: exposures, conversions, rate with its 95% interval, revenue per visitor, uplift against the baseline with interval and p-value, probability of being best; a sample-ratio check.");
+        return app;
+    }
+
+    private static Ok<List<ExperimentResponse>> List(HttpContext http, ConfigurationService configuration) =>
+        TypedResults.Ok(configuration.Current(http.Caller().Site).Experiments.Values.OrderBy(e => e.Id, StringComparer.Ordinal).Select(e => e.ToResponse()).ToList());
+
+    private static IResult Get(string experimentId, HttpContext http, ConfigurationService configuration)
+    {
+        if (JsonBody.InvalidId("experimentId", experimentId) is { } invalid)
+        {
+            return invalid;
+        }
+        return configuration.Current(http.Caller().Site).Experiments.TryGetValue(experimentId, out var e) ? TypedResults.Ok(e.ToResponse()) : NotFound(experimentId);
+    }
+
+    private static async Task<IResult> Put(string experimentId, HttpContext http, ConfigurationService configuration, CancellationToken ct)
+    {
+        if (JsonBody.InvalidId("experimentId", experimentId) is { } invalid)
+        {
+            return invalid;
+        }
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.ExperimentRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var site = http.Caller().Site;
+        var errors = new ValidationErrors();
+        var experiment = body!.ToDefinition(experimentId, configuration.Current(site), errors);
+        if (experiment?.Audience is { } audience && configuration.CompileCondition(site, audience) is { Ok: false } compiled)
+        {
+            var first = compiled.Errors[0];
+            errors.Add("audience", $"line {first.Line}, column {first.Column}: {first.Message}");
+        }
+        if (experiment is null || !errors.IsEmpty)
+        {
+            return JsonBody.Invalid(errors);
+        }
+        var result = await configuration.PutExperimentAsync(site, experiment, http.Actor(), ct);
+        var stored = configuration.Current(site).Experiments.GetValueOrDefault(experimentId) ?? experiment;
+        return TypedResults.Ok(new ExperimentChangeResponse(result.Version, stored.ToResponse()));
+    }
+
+    private static async Task<IResult> Delete(string experimentId, HttpContext http, ConfigurationService configuration, CancellationToken ct)
+    {
+        if (JsonBody.InvalidId("experimentId", experimentId) is { } invalid)
+        {
+            return invalid;
+        }
+        var result = await configuration.DeleteExperimentAsync(http.Caller().Site, experimentId, http.Actor(), ct);
+        return result.Status == ConfigChangeStatus.NotFound ? NotFound(experimentId) : TypedResults.NoContent();
+    }
+
+    private static IResult Results(string experimentId, HttpContext http, ConfigurationService configuration, ExperimentResults results, TimeProvider time)
+    {
+        if (JsonBody.InvalidId("experimentId", experimentId) is { } invalid)
+        {
+            return invalid;
+        }
+        var site = http.Caller().Site;
+        if (!configuration.Current(site).Experiments.TryGetValue(experimentId, out var experiment))
+        {
+            return NotFound(experimentId);
+        }
+        return TypedResults.Ok(results.Compute(site, experiment, time.GetUtcNow().ToUnixTimeMilliseconds()));
+    }
+
+    private static ProblemHttpResult NotFound(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such experiment", detail: $"This site has no experiment '{id}'.");
+}

@@ -1,0 +1,204 @@
+using MathNet.Numerics.Distributions;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Storage;
+
+namespace Personalizer.Engine.Experiments;
+
+public sealed record Interval(double Low, double High);
+
+public sealed record ArmResult(
+    string Arm,
+    int Exposures,
+    int Conversions,
+    double ConversionRate,
+    Interval ConversionRateInterval,
+    double Revenue,
+    double RevenuePerVisitor,
+    double? Uplift,
+    Interval? UpliftInterval,
+    double? PValue,
+    double ProbabilityBest,
+    double ExpectedShare);
+
+public sealed record SampleRatioCheck(double ChiSquare, double PValue, bool Mismatch, string Message);
+
+public sealed record ExperimentReport(string Experiment, string Slot, string Goal, string Baseline, long From, long To, double AttributionHours, IReadOnlyList<ArmResult> Arms, SampleRatioCheck? SampleRatio);
+
+/// <summary>
+/// Results of an experiment, read from the durable log: an exposure is a served decision whose slot
+/// came from the experiment (the visitor's first one counts, with its arm); a conversion is a goal event
+/// of an exposed visitor within <see cref="ExperimentDefinition.AttributionHours"/> after their first
+/// exposure (one per visitor; revenue sums every purchase in the window). Statistics: Wilson intervals
+/// for rates, the relative uplift against the baseline (the control group, else the first arm) with a
+/// delta-method interval on the log of the rate ratio and a two-proportion z-test, the probability of
+/// being best from 20,000 draws of each arm's Beta posterior, and a chi-square sample-ratio check.
+/// </summary>
+public sealed class ExperimentResults(IEventLog log)
+{
+    private const double Z95 = 1.959963984540054;
+    public const double SampleRatioAlpha = 0.001;
+
+    public ExperimentReport Compute(string site, ExperimentDefinition experiment, long nowMs)
+    {
+        var exposures = new Dictionary<string, (string Arm, long At)>(StringComparer.Ordinal);
+        var goals = new Dictionary<string, List<(long At, double Revenue)>>(StringComparer.Ordinal);
+        var prefix = $"experiment:{experiment.Id}/";
+        if (!EventTypes.TryParse(experiment.Goal, out var goalType))
+        {
+            throw new InvalidOperationException($"Experiment {experiment.Id} has an unknown goal '{experiment.Goal}'.");
+        }
+        foreach (var record in LogReader.Records(log))
+        {
+            if (record.Site != site)
+            {
+                continue;
+            }
+            if (record is ImpressionRecord impression)
+            {
+                foreach (var slot in impression.Slots)
+                {
+                    if (slot.Source.StartsWith(prefix, StringComparison.Ordinal) && !exposures.ContainsKey(impression.VisitorId))
+                    {
+                        exposures[impression.VisitorId] = (slot.Source[prefix.Length..], impression.At);
+                    }
+                }
+            }
+            else if (record is EventBatchRecord batch)
+            {
+                foreach (var e in batch.Events)
+                {
+                    if (e.Type == goalType)
+                    {
+                        if (!goals.TryGetValue(e.VisitorId, out var list))
+                        {
+                            goals[e.VisitorId] = list = [];
+                        }
+                        list.Add((e.Timestamp, e.Type == EventType.Purchase ? e.Revenue : 0));
+                    }
+                }
+            }
+        }
+
+        string[] arms = [.. (experiment.ControlPercent > 0 ? [ExperimentStrategy.Control] : Array.Empty<string>()), .. experiment.Arms.Select(a => a.Id)];
+        var n = new int[arms.Length];
+        var x = new int[arms.Length];
+        var revenue = new double[arms.Length];
+        var window = (long)(experiment.AttributionHours * 3_600_000);
+        foreach (var (visitor, (arm, at)) in exposures)
+        {
+            var i = Array.IndexOf(arms, arm);
+            if (i < 0)
+            {
+                continue; // an arm since removed
+            }
+            n[i]++;
+            if (goals.TryGetValue(visitor, out var list))
+            {
+                var converted = false;
+                foreach (var (t, r) in list)
+                {
+                    if (t >= at && t <= at + window)
+                    {
+                        converted = true;
+                        revenue[i] += r;
+                    }
+                }
+                x[i] += converted ? 1 : 0;
+            }
+        }
+
+        var shares = ExpectedShares(experiment, arms);
+        var best = ProbabilityBest(n, x);
+        var baseline = 0;
+        var results = new List<ArmResult>(arms.Length);
+        for (var i = 0; i < arms.Length; i++)
+        {
+            var rate = n[i] == 0 ? 0 : (double)x[i] / n[i];
+            double? uplift = null, p = null;
+            Interval? upliftInterval = null;
+            if (i != baseline && n[i] > 0 && n[baseline] > 0 && x[baseline] > 0)
+            {
+                var rateBase = (double)x[baseline] / n[baseline];
+                uplift = rate / rateBase - 1;
+                if (x[i] > 0)
+                {
+                    var se = Math.Sqrt((1 - rate) / x[i] + (1 - rateBase) / x[baseline]);
+                    var log = Math.Log(rate / rateBase);
+                    upliftInterval = new Interval(Math.Exp(log - Z95 * se) - 1, Math.Exp(log + Z95 * se) - 1);
+                }
+                var pooled = (double)(x[i] + x[baseline]) / (n[i] + n[baseline]);
+                var sePooled = Math.Sqrt(pooled * (1 - pooled) * (1.0 / n[i] + 1.0 / n[baseline]));
+                p = sePooled == 0 ? 1 : 2 * (1 - Normal.CDF(0, 1, Math.Abs(rate - rateBase) / sePooled));
+            }
+            results.Add(new ArmResult(arms[i], n[i], x[i], rate, Wilson(x[i], n[i]), revenue[i], n[i] == 0 ? 0 : revenue[i] / n[i],
+                uplift, upliftInterval, p, best[i], shares[i]));
+        }
+        var srm = experiment.Allocation == ExperimentAllocation.Fixed ? SampleRatio(n, shares) : null;
+        return new ExperimentReport(experiment.Id, experiment.Slot, experiment.Goal, arms[baseline], experiment.StartedAt, nowMs, experiment.AttributionHours, results, srm);
+    }
+
+    public static double[] ExpectedShares(ExperimentDefinition experiment, string[] arms)
+    {
+        var control = experiment.ControlPercent / 100;
+        var total = experiment.Arms.Sum(a => a.Weight);
+        return [.. arms.Select(a => a == ExperimentStrategy.Control ? control
+            : (1 - control) * experiment.Arms.First(x => x.Id == a).Weight / total)];
+    }
+
+    public static Interval Wilson(int successes, int trials)
+    {
+        if (trials == 0)
+        {
+            return new Interval(0, 1);
+        }
+        var p = (double)successes / trials;
+        var z2 = Z95 * Z95;
+        var centre = (p + z2 / (2 * trials)) / (1 + z2 / trials);
+        var half = Z95 * Math.Sqrt(p * (1 - p) / trials + z2 / (4.0 * trials * trials)) / (1 + z2 / trials);
+        return new Interval(Math.Max(0, centre - half), Math.Min(1, centre + half));
+    }
+
+    /// <summary>Each arm's chance of the highest conversion rate under Beta(1 + x, 1 + n − x) posteriors (seeded: the same data gives the same figures).</summary>
+    public static double[] ProbabilityBest(int[] n, int[] x, int draws = 20_000)
+    {
+        var random = new Random(20261123);
+        var posteriors = n.Select((trials, i) => new Beta(1 + x[i], 1 + trials - x[i], random)).ToArray();
+        var wins = new int[n.Length];
+        var sample = new double[n.Length];
+        for (var d = 0; d < draws; d++)
+        {
+            var top = 0;
+            for (var i = 0; i < n.Length; i++)
+            {
+                sample[i] = posteriors[i].Sample();
+                if (sample[i] > sample[top])
+                {
+                    top = i;
+                }
+            }
+            wins[top]++;
+        }
+        return [.. wins.Select(w => (double)w / draws)];
+    }
+
+    public static SampleRatioCheck? SampleRatio(int[] observed, double[] shares)
+    {
+        var total = observed.Sum();
+        if (total == 0 || observed.Length < 2)
+        {
+            return null;
+        }
+        var chi = 0.0;
+        for (var i = 0; i < observed.Length; i++)
+        {
+            var expected = total * shares[i];
+            chi += expected == 0 ? 0 : (observed[i] - expected) * (observed[i] - expected) / expected;
+        }
+        var p = 1 - ChiSquared.CDF(observed.Length - 1, chi);
+        var mismatch = p < SampleRatioAlpha;
+        return new SampleRatioCheck(chi, p, mismatch, mismatch
+            ? $"Sample ratio mismatch: the split of exposures is off the configured weights (p = {p:G3}); check for bots, redirects or a broken variant before reading the results."
+            : "The split of exposures matches the configured weights.");
+    }
+}

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Text;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Strategies;
+
+namespace Personalizer.Engine.Experiments;
+
+/// <summary>
+/// Order 200 in the chain: a visitor in a running experiment's audience gets the arm their bucket
+/// falls in, with <c>source: "experiment:ID/ARM"</c>. Assignment is a hash of (experiment, visitor):
+/// the same on every node and every call, with no state; a visitor merged into a customer's profile by
+/// <c>identify</c> takes the customer's bucket, so all their devices share one arm.
+/// </summary>
+public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
+{
+    public const string Control = "control";
+    public const int Buckets = 10_000;
+
+    public string Name => "experiments";
+    public int Order => StrategyOrder.Experiments;
+    public bool AppliesTo(SlotDefinition slot) => true;
+
+    public ValueTask<SlotDecision?> DecideAsync(DecisionContext context, SlotDefinition slot, CancellationToken ct)
+    {
+        if (!context.Configuration.ExperimentsBySlot.TryGetValue(slot.Id, out var experiments))
+        {
+            return ValueTask.FromResult<SlotDecision?>(null);
+        }
+        foreach (var experiment in experiments)
+        {
+            if (experiment.Audience is { } audience && !audience.Evaluate(context.Conditions))
+            {
+                context.Trace?.Add(new TraceStep(Name, "skipped", $"experiment {experiment.Definition.Id}: visitor outside its audience"));
+                continue;
+            }
+            var definition = experiment.Definition;
+            var visitor = context.Profile?.VisitorId ?? context.VisitorId;
+            var arm = Assign(definition, visitor, weights.For(context.Site, definition));
+            var source = $"experiment:{definition.Id}/{arm}";
+            if (arm == Control)
+            {
+                var control = DefaultStrategy.Content(slot, $"control group of {definition.Id}", source);
+                return ValueTask.FromResult<SlotDecision?>(control);
+            }
+            var variant = slot.FindVariant(definition.Arms.First(a => a.Id == arm).Variant);
+            return ValueTask.FromResult<SlotDecision?>(new SlotDecision { SlotId = slot.Id, Variant = variant ?? slot.Default, Source = source, Reason = $"arm {arm} of {definition.Id}" });
+        }
+        return ValueTask.FromResult<SlotDecision?>(null);
+    }
+
+    /// <summary>The visitor's bucket in [0, 1): uniform, independent between experiments.</summary>
+    public static double Bucket(string experimentId, string visitorId)
+    {
+        var text = experimentId + "\n" + visitorId;
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        Span<byte> buffer = max <= 512 ? stackalloc byte[max] : new byte[max];
+        var length = Encoding.UTF8.GetBytes(text, buffer);
+        return (XxHash3.HashToUInt64(buffer[..length]) % Buckets) / (double)Buckets;
+    }
+
+    /// <summary>
+    /// The arm of a visitor: the control share first, then the arms in their order, each taking a range
+    /// proportional to its weight. A weight change moves only the visitors between the old and new edges.
+    /// </summary>
+    public static string Assign(ExperimentDefinition experiment, string visitorId, double[]? weights = null)
+    {
+        var u = Bucket(experiment.Id, visitorId);
+        var control = experiment.ControlPercent / 100;
+        if (u < control || experiment.Arms.Length == 0)
+        {
+            return Control;
+        }
+        var v = (u - control) / (1 - control);
+        var total = 0.0;
+        for (var i = 0; i < experiment.Arms.Length; i++)
+        {
+            total += weights?[i] ?? experiment.Arms[i].Weight;
+        }
+        var edge = 0.0;
+        for (var i = 0; i < experiment.Arms.Length; i++)
+        {
+            edge += (weights?[i] ?? experiment.Arms[i].Weight) / total;
+            if (v < edge)
+            {
+                return experiment.Arms[i].Id;
+            }
+        }
+        return experiment.Arms[^1].Id;
+    }
+}
+
+/// <summary>The current Thompson-sampling weights of each bandit experiment (each arm's probability of being best), refreshed from the results.</summary>
+public sealed class ThompsonWeights
+{
+    private readonly ConcurrentDictionary<(string Site, string Experiment), double[]> _weights = new();
+
+    public double[]? For(string site, ExperimentDefinition experiment) =>
+        experiment.Allocation == ExperimentAllocation.Thompson && _weights.TryGetValue((site, experiment.Id), out var w) && w.Length == experiment.Arms.Length ? w : null;
+
+    public void Set(string site, string experiment, double[] weights) => _weights[(site, experiment)] = weights;
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Personalizer.Api.Tests.Experiments;
+
+public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
+{
+    private const string HeroTest = """
+        { "slot": "home-hero", "goal": "purchase", "status": "running",
+          "arms": [ { "id": "A", "variant": "generic", "weight": 1 }, { "id": "B", "variant": "welcome-back", "weight": 1 } ] }
+        """;
+
+    private readonly PersonalizerApp _app = new();
+    private HttpClient _admin = null!;
+    private HttpClient _site = null!;
+
+    public Task InitializeAsync()
+    {
+        _admin = _app.Client(PersonalizerApp.AdminKey);
+        _site = _app.Client(PersonalizerApp.SiteKey);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    public void Dispose() => _app.Dispose();
+
+    private async Task<string> HeroSourceAsync(string visitor)
+    {
+        var response = await _site.PostJson("/v1/decide", $$"""{"visitorId":"{{visitor}}","slots":["home-hero"]}""");
+        response.EnsureSuccessStatusCode();
+        return (await response.Json()).GetProperty("slots").GetProperty("home-hero").GetProperty("source").GetString()!;
+    }
+
+    private async Task<JsonElement> ResultsWhenExposedAsync(string experiment, int visitors)
+    {
+        // Exposures reach the log off the request path: wait until every decide is in.
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var results = await (await _admin.GetAsync($"/v1/experiments/{experiment}/results")).Json();
+            if (results.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("exposures").GetInt32()) == visitors)
+            {
+                return results;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("the exposures never reached the log");
+    }
+
+    [Fact]
+    public async Task ASimulatedExperimentRecoversTheTrueUpliftWithinItsInterval()
+    {
+        await _admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
+        const int visitors = 4000;
+        const double rateA = 0.10, rateB = 0.12; // B truly converts 20% better
+        var random = new Random(7);
+        var purchases = new List<string>();
+        var arms = new Dictionary<string, int>();
+        for (var i = 0; i < visitors; i++)
+        {
+            var visitor = $"sim-{i}";
+            var source = await HeroSourceAsync(visitor);
+            Assert.StartsWith("experiment:hero-test/", source, StringComparison.Ordinal);
+            var arm = source["experiment:hero-test/".Length..];
+            arms[arm] = arms.GetValueOrDefault(arm) + 1;
+            Assert.Equal(source, await HeroSourceAsync(visitor)); // sticky
+            if (random.NextDouble() < (arm == "B" ? rateB : rateA))
+            {
+                purchases.Add($$"""{"eventId":"buy-{{i}}","type":"purchase","visitorId":"{{visitor}}","orderId":"o-{{i}}","lines":[{"itemId":"sku-run-001","quantity":1,"price":40}]}""");
+            }
+        }
+        foreach (var chunk in purchases.Chunk(200))
+        {
+            await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+
+        var results = await ResultsWhenExposedAsync("hero-test", visitors);
+        Assert.Equal("A", results.GetProperty("baseline").GetString());
+        var byArm = results.GetProperty("arms").EnumerateArray().ToDictionary(a => a.GetProperty("arm").GetString()!);
+        Assert.Equal(arms["A"], byArm["A"].GetProperty("exposures").GetInt32());
+        Assert.Equal(arms["B"], byArm["B"].GetProperty("exposures").GetInt32());
+        Assert.Equal(purchases.Count, byArm["A"].GetProperty("conversions").GetInt32() + byArm["B"].GetProperty("conversions").GetInt32());
+        foreach (var (arm, truth) in new[] { ("A", rateA), ("B", rateB) })
+        {
+            var interval = byArm[arm].GetProperty("conversionRateInterval");
+            Assert.InRange(truth, interval.GetProperty("low").GetDouble(), interval.GetProperty("high").GetDouble());
+            Assert.Equal(40 * byArm[arm].GetProperty("conversions").GetInt32(), byArm[arm].GetProperty("revenue").GetDouble(), 6);
+        }
+        var uplift = byArm["B"].GetProperty("upliftInterval");
+        Assert.InRange(0.2, uplift.GetProperty("low").GetDouble(), uplift.GetProperty("high").GetDouble());
+        Assert.InRange(byArm["B"].GetProperty("pValue").GetDouble(), 0, 1);
+        Assert.Equal(1, byArm["A"].GetProperty("probabilityBest").GetDouble() + byArm["B"].GetProperty("probabilityBest").GetDouble(), 6);
+        Assert.False(results.GetProperty("sampleRatio").GetProperty("mismatch").GetBoolean());
+    }
+
+    [Fact]
+    public async Task TheControlGroupSeesTheSlotDefaultAndNothingPersonalized()
+    {
+        // A rule that would personalize everyone: the experiment runs before rules, so its control group keeps the default.
+        await _admin.PutJson("/v1/rules/everyone", """{"slot":"home-hero","when":"true","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
+        await _admin.PutJson("/v1/experiments/holdout", """
+            { "slot": "home-hero", "status": "running", "controlPercent": 50,
+              "arms": [ { "id": "treated", "variant": "welcome-back" } ] }
+            """).AssertStatus(HttpStatusCode.OK);
+        var control = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var response = await _site.PostJson("/v1/decide", $$"""{"visitorId":"c-{{i}}","slots":["home-hero"]}""");
+            var slot = (await response.Json()).GetProperty("slots").GetProperty("home-hero");
+            var source = slot.GetProperty("source").GetString();
+            if (source == "experiment:holdout/control")
+            {
+                control++;
+                Assert.Equal("generic", slot.GetProperty("variant").GetString());
+            }
+            else
+            {
+                Assert.Equal("experiment:holdout/treated", source);
+            }
+        }
+        Assert.InRange(control, 70, 130);
+    }
+
+    [Fact]
+    public async Task ExperimentsAreVersionedConfiguration()
+    {
+        var put = await (await _admin.PutJson("/v1/experiments/hero-test", HeroTest)).Json();
+        Assert.Equal("running", put.GetProperty("experiment").GetProperty("status").GetString());
+        Assert.True(put.GetProperty("experiment").GetProperty("startedAt").GetInt64() > 0);
+        var list = await (await _admin.GetAsync("/v1/experiments")).Json();
+        Assert.Equal("hero-test", Assert.Single(list.EnumerateArray()).GetProperty("id").GetString());
+
+        await _admin.PutJson("/v1/experiments/hero-test", HeroTest.Replace("running", "stopped", StringComparison.Ordinal)).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal("default", await HeroSourceAsync("v1"));
+        Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync("/v1/experiments/hero-test")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync("/v1/experiments/hero-test")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync("/v1/experiments/hero-test/results")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/experiments")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"arms":[{"id":"A","variant":"generic"},{"id":"B","variant":"generic"}]}""", "slot")]
+    [InlineData("""{"slot":"home-recs","arms":[{"id":"A"},{"id":"B"}]}""", "slot")]
+    [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"generic"}]}""", "arms")]
+    [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"nope"},{"id":"B","variant":"generic"}]}""", "arms[0].variant")]
+    [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"generic"},{"id":"A","variant":"generic"}]}""", "arms[1].id")]
+    [InlineData("""{"slot":"home-hero","arms":[{"id":"control","variant":"generic"},{"id":"B","variant":"generic"}]}""", "arms[0].id")]
+    [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"generic","weight":-1},{"id":"B","variant":"generic"}]}""", "arms[0].weight")]
+    [InlineData("""{"slot":"home-hero","controlPercent":95,"arms":[{"id":"A","variant":"generic"}]}""", "controlPercent")]
+    [InlineData("""{"slot":"home-hero","goal":"buy","arms":[{"id":"A","variant":"generic"},{"id":"B","variant":"generic"}]}""", "goal")]
+    [InlineData("""{"slot":"home-hero","status":"live","arms":[{"id":"A","variant":"generic"},{"id":"B","variant":"generic"}]}""", "status")]
+    [InlineData("""{"slot":"home-hero","allocation":"greedy","arms":[{"id":"A","variant":"generic"},{"id":"B","variant":"generic"}]}""", "allocation")]
+    [InlineData("""{"slot":"home-hero","audience":"profile.orders >","arms":[{"id":"A","variant":"generic"},{"id":"B","variant":"generic"}]}""", "audience")]
+    [InlineData("""{"slot":"home-hero","arms":"A"}""", "arms")]
+    public async Task BadExperimentsAreRefusedNamingTheField(string body, string field)
+    {
+        var response = await _admin.PutJson("/v1/experiments/bad", body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(field, (await response.Errors()).Keys);
+    }
+}
