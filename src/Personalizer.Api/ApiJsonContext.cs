@@ -34,6 +34,7 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(Personalizer.Api.Experiments.ExperimentChangeResponse))]
 [JsonSerializable(typeof(List<Personalizer.Api.Experiments.ExperimentResponse>))]
 [JsonSerializable(typeof(Personalizer.Engine.Experiments.ExperimentReport))]
+[JsonSerializable(typeof(Personalizer.Engine.Experiments.SlotReportResult))]
 [JsonSerializable(typeof(RuleResponse))]
 [JsonSerializable(typeof(List<RuleResponse>))]
 [JsonSerializable(typeof(RuleChangeResponse))]

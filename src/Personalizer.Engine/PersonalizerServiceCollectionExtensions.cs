@@ -67,6 +67,7 @@ public static class PersonalizerServiceCollectionExtensions
 
         services.TryAddSingleton<ThompsonWeights>();
         services.TryAddSingleton<ExperimentResults>();
+        services.TryAddSingleton<SlotReport>();
         services.TryAddSingleton<ThompsonRefresh>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, ExperimentStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());

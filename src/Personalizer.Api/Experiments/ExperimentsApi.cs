@@ -20,7 +20,40 @@ public static class ExperimentsApi
         group.MapDelete("/{experimentId}", Delete);
         group.MapGet("/{experimentId}/results", Results).Produces<ExperimentReport>()
             .WithSummary("Per arm: exposures, conversions, rate with its 95% interval, revenue per visitor, uplift against the baseline with interval and p-value, probability of being best; a sample-ratio check.");
+        app.MapGet("/v1/reports/slots", SlotsReport).WithTags("Reports").RequireAuthorization(Policies.Admin).Produces<SlotReportResult>()
+            .WithSummary("Impressions, clicks, CTR, conversions and revenue per slot, per variant and source, between from and to (unix ms or ISO 8601; default: the last 7 days).");
         return app;
+    }
+
+    private static IResult SlotsReport(HttpContext http, SlotReport report, TimeProvider time, string? from, string? to)
+    {
+        var errors = new ValidationErrors();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var end = Instant(to, "to", now, errors);
+        var start = Instant(from, "from", end - (long)TimeSpan.FromDays(7).TotalMilliseconds, errors);
+        if (errors.IsEmpty && start >= end)
+        {
+            errors.Add("to", "must lie after from");
+        }
+        return errors.IsEmpty ? TypedResults.Ok(report.Compute(http.Caller().Site, start, end)) : JsonBody.Invalid(errors);
+    }
+
+    private static long Instant(string? text, string name, long fallback, ValidationErrors errors)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            return ms;
+        }
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+        {
+            return at.ToUnixTimeMilliseconds();
+        }
+        errors.Add(name, "must be unix milliseconds or an ISO 8601 date-time such as 2026-11-23T00:00Z");
+        return fallback;
     }
 
     private static Ok<List<ExperimentResponse>> List(HttpContext http, ConfigurationService configuration) =>

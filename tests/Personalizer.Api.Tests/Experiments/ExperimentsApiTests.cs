@@ -159,3 +159,63 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         Assert.Contains(field, (await response.Errors()).Keys);
     }
 }
+
+public sealed class SlotReportTests : IAsyncLifetime, IDisposable
+{
+    private readonly PersonalizerApp _app = new();
+    private HttpClient _admin = null!;
+    private HttpClient _site = null!;
+
+    public Task InitializeAsync()
+    {
+        _admin = _app.Client(PersonalizerApp.AdminKey);
+        _site = _app.Client(PersonalizerApp.SiteKey);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task TheSlotReportCountsImpressionsClicksAndConversionsPerVariantAndSource()
+    {
+        await _admin.PutJson("/v1/rules/mobile", """{"slot":"home-hero","when":"context.device == 'mobile'","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
+        for (var i = 0; i < 10; i++)
+        {
+            var device = i < 4 ? "mobile" : "desktop";
+            await _site.PostJson("/v1/decide", $$"""{"visitorId":"r-{{i}}","context":{"device":"{{device}}"},"slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
+        }
+        await _site.SendEvents(
+            """{"eventId":"k1","type":"slot_click","visitorId":"r-0","slotId":"home-hero","variant":"welcome-back"}""",
+            """{"eventId":"k2","type":"slot_click","visitorId":"r-5","slotId":"home-hero","variant":"generic"}""",
+            """{"eventId":"p1","type":"purchase","visitorId":"r-0","orderId":"o1","lines":[{"itemId":"sku-run-001","quantity":2,"price":15}]}""").AssertStatus(HttpStatusCode.Accepted);
+
+        JsonElement hero = default;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var report = await (await _admin.GetAsync("/v1/reports/slots")).Json();
+            var slots = report.GetProperty("slots").EnumerateArray().Where(s => s.GetProperty("slot").GetString() == "home-hero").ToList();
+            if (slots.Count == 1 && slots[0].GetProperty("impressions").GetInt64() == 10)
+            {
+                hero = slots[0];
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal(10, hero.GetProperty("impressions").GetInt64());
+        Assert.Equal(2, hero.GetProperty("clicks").GetInt64());
+        Assert.Equal(0.2, hero.GetProperty("ctr").GetDouble(), 6);
+        var rows = hero.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("source").GetString()!);
+        Assert.Equal(4, rows["rule"].GetProperty("impressions").GetInt64());
+        Assert.Equal(1, rows["rule"].GetProperty("conversions").GetInt64());
+        Assert.Equal(30, rows["rule"].GetProperty("revenue").GetDouble(), 6);
+        Assert.Equal(6, rows["default"].GetProperty("impressions").GetInt64());
+        Assert.Equal(1, rows["default"].GetProperty("clicks").GetInt64());
+
+        var bad = await _admin.GetAsync("/v1/reports/slots?from=yesterday");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("from", (await bad.Errors()).Keys);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/reports/slots")).StatusCode);
+    }
+}
