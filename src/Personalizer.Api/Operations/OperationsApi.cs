@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Storage;
-using Personalizer.Engine.Storage.Redis;
 
 namespace Personalizer.Api.Operations;
 
@@ -25,17 +24,15 @@ public static class OperationsApi
     }
 }
 
-internal sealed class LedgerHealthCheck(Ledger ledger, IProfileStore store, IServiceProvider services) : IHealthCheck
+internal sealed class LedgerHealthCheck(Ledger ledger, IProfileStore store) : IHealthCheck
 {
-    private readonly RedisConnection? redis = store is RedisProfileStore ? services.GetService<RedisConnection>() : null;
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var data = new Dictionary<string, object> { ["lastSeq"] = ledger.LastSeq, ["storeMemoryBytes"] = store.MemoryBytes, ["backlog"] = ledger.Backlog };
         // Degraded is still ready (200): decide answers with fallbacks and events wait in the local log.
         var result = ledger.IsFaulted ? HealthCheckResult.Unhealthy("The event log failed; writes are refused.", data: data)
             : !ledger.IsReady ? HealthCheckResult.Unhealthy("Recovering.", data: data)
-            : ledger.StoreDegraded || (redis is not null && !redis.IsConnected)
+            : ledger.StoreDegraded || !store.IsReachable
                 ? HealthCheckResult.Degraded("The profile store cannot be reached: decide falls back, events wait in the local log.", data: data)
             : HealthCheckResult.Healthy("Recovered and taking writes.", data);
         return Task.FromResult(result);

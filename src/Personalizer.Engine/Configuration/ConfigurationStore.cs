@@ -79,13 +79,7 @@ public sealed class ConfigurationStore
                 summary = (current.Experiments.ContainsKey(change.Id) ? "updated" : "created") + $" experiment {change.Id} ({change.Experiment.Status.ToString().ToLowerInvariant()})";
                 var started = current.Experiments.TryGetValue(change.Id, out var before) && before.StartedAt > 0 ? before.StartedAt
                     : change.Experiment.Status == ExperimentStatus.Running ? change.At : 0;
-                var stored = new ExperimentDefinition
-                {
-                    Id = change.Experiment.Id, Slot = change.Experiment.Slot, Description = change.Experiment.Description,
-                    Audience = change.Experiment.Audience, Arms = change.Experiment.Arms, ControlPercent = change.Experiment.ControlPercent,
-                    Control = change.Experiment.Control, Goal = change.Experiment.Goal, AttributionHours = change.Experiment.AttributionHours,
-                    Status = change.Experiment.Status, Allocation = change.Experiment.Allocation, StartedAt = started,
-                };
+                var stored = change.Experiment with { StartedAt = started };
                 experiments = experiments.Where(e => e.Id != change.Id).Append(stored);
                 break;
             case ConfigChangeKind.DeleteExperiment:

@@ -27,7 +27,7 @@ public enum ControlKind : byte
 
 /// <summary>An A/B/n test on one slot. Part of the versioned site configuration, so it is shared, audited and rolled back like rules.</summary>
 [MessagePackObject]
-public sealed class ExperimentDefinition
+public sealed record ExperimentDefinition
 {
     [Key(0)] public string Id { get; init; } = "";
     [Key(1)] public string Slot { get; init; } = "";

@@ -15,11 +15,16 @@ public sealed class CompiledRule(RuleDefinition definition, CompiledCondition co
     public bool InSchedule(long nowMs) => nowMs >= From && nowMs < Until;
 }
 
-/// <summary>A running experiment with its audience compiled (null: everyone).</summary>
+/// <summary>A running experiment with its audience compiled (null: everyone) and the source each arm answers with.</summary>
 public sealed class CompiledExperiment(ExperimentDefinition definition, CompiledCondition? audience)
 {
     public ExperimentDefinition Definition { get; } = definition;
     public CompiledCondition? Audience { get; } = audience;
+
+    /// <summary><c>experiment:ID/ARM</c> per arm, in arm order.</summary>
+    public string[] ArmSources { get; } = [.. definition.Arms.Select(a => $"experiment:{definition.Id}/{a.Id}")];
+
+    public string ControlSource { get; } = $"experiment:{definition.Id}/control";
 }
 
 /// <summary>

@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
-using MessagePack;
 using Personalizer.Engine.Storage;
 
 namespace Personalizer.Engine.Events;
@@ -16,13 +14,8 @@ public static class EventExport
     {
         var events = new List<TrackedEvent>();
         var erased = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in log.Scan(log.BeginAddress))
+        foreach (var (_, record) in LogReader.Read(log, appliedOnly: true))
         {
-            if (BinaryPrimitives.ReadInt64LittleEndian(entry.Bytes) == 0)
-            {
-                continue;
-            }
-            var record = MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8));
             if (record is EventBatchRecord batch && batch.SiteId == site)
             {
                 events.AddRange(batch.Events);

@@ -48,7 +48,7 @@ public sealed class ExperimentResults(IEventLog log)
         {
             throw new InvalidOperationException($"Experiment {experiment.Id} has an unknown goal '{experiment.Goal}'.");
         }
-        foreach (var record in LogReader.Records(log))
+        foreach (var (_, record) in LogReader.Read(log))
         {
             if (record.Site != site)
             {

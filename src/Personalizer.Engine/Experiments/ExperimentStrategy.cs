@@ -16,6 +16,7 @@ namespace Personalizer.Engine.Experiments;
 public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
 {
     public const string Control = "control";
+    public const int ControlArm = -1;
     public const int Buckets = 10_000;
 
     public string Name => "experiments";
@@ -36,16 +37,17 @@ public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
                 continue;
             }
             var definition = experiment.Definition;
-            var visitor = context.Profile?.VisitorId ?? context.VisitorId;
-            var arm = Assign(definition, visitor, weights.For(context.Site, definition));
-            var source = $"experiment:{definition.Id}/{arm}";
-            if (arm == Control)
-            {
-                var control = DefaultStrategy.Content(slot, $"control group of {definition.Id}", source);
-                return ValueTask.FromResult<SlotDecision?>(control);
-            }
-            var variant = slot.FindVariant(definition.Arms.First(a => a.Id == arm).Variant);
-            return ValueTask.FromResult<SlotDecision?>(new SlotDecision { SlotId = slot.Id, Variant = variant ?? slot.Default, Source = source, Reason = $"arm {arm} of {definition.Id}" });
+            var arm = Assign(definition, context.Profile?.VisitorId ?? context.VisitorId, weights.For(context.Site, definition));
+            var answer = arm == ControlArm
+                ? DefaultStrategy.Content(slot, "control group", experiment.ControlSource)
+                : new SlotDecision
+                {
+                    SlotId = slot.Id,
+                    Variant = slot.FindVariant(definition.Arms[arm].Variant) ?? slot.Default,
+                    Source = experiment.ArmSources[arm],
+                    Reason = "experiment arm",
+                };
+            return ValueTask.FromResult<SlotDecision?>(answer);
         }
         return ValueTask.FromResult<SlotDecision?>(null);
     }
@@ -61,16 +63,17 @@ public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
     }
 
     /// <summary>
-    /// The arm of a visitor: the control share first, then the arms in their order, each taking a range
-    /// proportional to its weight. A weight change moves only the visitors between the old and new edges.
+    /// The arm of a visitor, as an index into the arms (<see cref="ControlArm"/> for the control group):
+    /// the control share first, then the arms in their order, each taking a range proportional to its
+    /// weight. A weight change moves only the visitors between the old and new edges.
     /// </summary>
-    public static string Assign(ExperimentDefinition experiment, string visitorId, double[]? weights = null)
+    public static int Assign(ExperimentDefinition experiment, string visitorId, double[]? weights = null)
     {
         var u = Bucket(experiment.Id, visitorId);
         var control = experiment.ControlPercent / 100;
         if (u < control || experiment.Arms.Length == 0)
         {
-            return Control;
+            return ControlArm;
         }
         var v = (u - control) / (1 - control);
         var total = 0.0;
@@ -79,15 +82,15 @@ public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
             total += weights?[i] ?? experiment.Arms[i].Weight;
         }
         var edge = 0.0;
-        for (var i = 0; i < experiment.Arms.Length; i++)
+        for (var i = 0; i < experiment.Arms.Length - 1; i++)
         {
             edge += (weights?[i] ?? experiment.Arms[i].Weight) / total;
             if (v < edge)
             {
-                return experiment.Arms[i].Id;
+                return i;
             }
         }
-        return experiment.Arms[^1].Id;
+        return experiment.Arms.Length - 1;
     }
 }
 

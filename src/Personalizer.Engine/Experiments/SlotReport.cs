@@ -27,7 +27,7 @@ public sealed class SlotReport(IEventLog log)
         var rows = new Dictionary<(string Slot, string Variant, string Source), long[]>();
         var revenue = new Dictionary<(string Slot, string Variant, string Source), double>();
         long[] Row((string, string, string) key) => rows.TryGetValue(key, out var r) ? r : rows[key] = new long[3];
-        foreach (var record in LogReader.Records(log))
+        foreach (var (_, record) in LogReader.Read(log))
         {
             if (record.Site != site)
             {

@@ -72,9 +72,6 @@ public sealed class Ledger : IAsyncDisposable
         _node = store.IsShared ? NodeIdentity.Resolve(options) : "";
     }
 
-    /// <summary>This node's id in a shared store ("" when the store is this node's own).</summary>
-    public string Node => _node;
-
     /// <summary>True while the profile store cannot be reached: records wait in the log, in order, and are applied when it returns.</summary>
     public bool StoreDegraded => Volatile.Read(ref _degraded);
 
@@ -112,14 +109,8 @@ public sealed class Ledger : IAsyncDisposable
 
         var replayed = 0;
         long firstSeq = 0;
-        foreach (var entry in _log.Scan(from))
+        foreach (var (seq, record) in LogReader.Read(_log, from, appliedOnly: true, ct))
         {
-            var seq = BinaryPrimitives.ReadInt64LittleEndian(entry.Bytes);
-            if (seq == 0)
-            {
-                continue; // not applied: an impression
-            }
-            var record = MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8), cancellationToken: ct);
             try
             {
                 await ApplyDurablyAsync(record, seq, null, ct).ConfigureAwait(false);
@@ -342,13 +333,8 @@ public sealed class Ledger : IAsyncDisposable
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {
                     // Stopping while the store is unreachable: the rest stays in the log and is replayed at the next start.
-                    p.Done!.TrySetException(new LedgerUnavailableException("The service is stopping."));
-                    while (_work.TryDequeue(out var rest))
-                    {
-                        rest.Done?.TrySetException(new LedgerUnavailableException("The service is stopping."));
-                        rest.Checkpoint?.TrySetResult(Task.FromResult(false));
-                    }
-                    DrainOnStop(reader);
+                    _work.Enqueue(p);
+                    RefuseUnappliedOnStop();
                     return;
                 }
                 catch (Exception ex)
@@ -361,12 +347,14 @@ public sealed class Ledger : IAsyncDisposable
         }
     }
 
-    private static void DrainOnStop(ChannelReader<Pending> reader)
+    /// <summary>Answers every record not applied yet (durable, replayed at the next start) and every checkpoint request.</summary>
+    private void RefuseUnappliedOnStop()
     {
-        while (reader.TryRead(out var rest))
+        var stopping = new LedgerUnavailableException("The service is stopping.");
+        while (_work.TryDequeue(out var p) || _queue.Reader.TryRead(out p))
         {
-            rest.Done?.TrySetException(new LedgerUnavailableException("The service is stopping."));
-            rest.Checkpoint?.TrySetResult(Task.FromResult(false));
+            p.Done?.TrySetException(stopping);
+            p.Checkpoint?.TrySetResult(Task.FromResult(false));
         }
     }
 
@@ -486,22 +474,10 @@ public sealed class Ledger : IAsyncDisposable
         EventBatchRecord r => ApplyEventsAsync(r, seq),
         EraseProfileRecord r => EraseAsync(r, seq),
         PreferencesRecord r => SetPreferencesAsync(r, seq),
-        CatalogUpsertRecord r => ApplyCatalog(r),
-        ConfigChangeRecord r => ApplyConfiguration(r),
+        CatalogUpsertRecord r => ValueTask.FromResult(SharedStateApplier.Apply(_catalog, r)),
+        ConfigChangeRecord r => ValueTask.FromResult(SharedStateApplier.Apply(_configuration, r)),
         _ => ValueTask.FromResult(new ApplyOutcome()),
     };
-
-    private ValueTask<ApplyOutcome> ApplyCatalog(CatalogUpsertRecord r)
-    {
-        _catalog.Upsert(r.SiteId, r.Items);
-        return ValueTask.FromResult(new ApplyOutcome { Applied = r.Items.Length });
-    }
-
-    private ValueTask<ApplyOutcome> ApplyConfiguration(ConfigChangeRecord r)
-    {
-        var result = _configuration.Apply(r.SiteId, r.Change);
-        return ValueTask.FromResult(new ApplyOutcome { Applied = result.Status == ConfigChangeStatus.Applied ? 1 : 0, Config = result });
-    }
 
     private async ValueTask<ApplyOutcome> ApplyEventsAsync(EventBatchRecord r, long seq)
     {
@@ -539,8 +515,7 @@ public sealed class Ledger : IAsyncDisposable
             {
                 if (profile.VisitorId == e.VisitorId)
                 {
-                    work.Claims.Add(e.EventId); // claimed atomically with this profile's write
-                    work.ClaimOwner[e.EventId] = e.VisitorId;
+                    work.ClaimWithWrite(e.VisitorId, e.EventId);
                 }
                 else if (held is null && !await _store.ClaimEventAsync(site, e.VisitorId, e.EventId, work.Claim).ConfigureAwait(false))
                 {
@@ -614,14 +589,8 @@ public sealed class Ledger : IAsyncDisposable
             target.CustomerId = customer;
             work.Dirty.Add(target.VisitorId);
         }
-        var stub = new VisitorProfile
-        {
-            VisitorId = current.VisitorId,
-            MergedInto = target.VisitorId,
-            Revision = current.Revision,
-            AppliedSeq = current.AppliedSeq,
-            AppliedByNode = current.AppliedByNode,
-        };
+        var stub = InPlaceOf(current);
+        stub.MergedInto = target.VisitorId;
         work.Replace(current.VisitorId, stub, target.VisitorId);
     }
 
@@ -668,6 +637,18 @@ public sealed class Ledger : IAsyncDisposable
         }
         return new ApplyOutcome { Applied = 1, Found = true };
     }
+
+    /// <summary>
+    /// An empty profile taking the stored one's place under the same key: it keeps the store's revision
+    /// (the write is checked against it) and the applied sequence numbers (replay stays exactly-once).
+    /// </summary>
+    private static VisitorProfile InPlaceOf(VisitorProfile stored) => new()
+    {
+        VisitorId = stored.VisitorId,
+        Revision = stored.Revision,
+        AppliedSeq = stored.AppliedSeq,
+        AppliedByNode = stored.AppliedByNode,
+    };
 
     /// <summary>The last of this node's records folded into the profile (exactly-once replay).</summary>
     private long AppliedOf(VisitorProfile profile) =>
@@ -737,8 +718,7 @@ public sealed class Ledger : IAsyncDisposable
         // A redirect to a profile that was erased: the visitor starts afresh under their own id.
         if (last is not null)
         {
-            var stub = work.Profiles[visitorId];
-            var fresh = new VisitorProfile { VisitorId = visitorId, AppliedSeq = stub.AppliedSeq, AppliedByNode = stub.AppliedByNode, Revision = stub.Revision };
+            var fresh = InPlaceOf(work.Profiles[visitorId]);
             work.Profiles[visitorId] = fresh;
             work.Resolved[visitorId] = visitorId;
             work.Dirty.Add(visitorId);
@@ -752,8 +732,8 @@ public sealed class Ledger : IAsyncDisposable
     {
         public string Site { get; } = site;
         public EventClaim Claim { get; } = claim;
-        /// <summary>Event ids of the record's own visitor to claim with the profile write (at most one visitor per event).</summary>
-        public List<string> Claims { get; } = [];
+        /// <summary>Per visitor: the event ids to claim with the write of that visitor's own profile.</summary>
+        private readonly Dictionary<string, List<string>> _claims = new(StringComparer.Ordinal);
         public Dictionary<string, VisitorProfile> Profiles { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> Resolved { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
@@ -799,15 +779,23 @@ public sealed class Ledger : IAsyncDisposable
             }
         }
 
+        public void ClaimWithWrite(string visitorId, string eventId)
+        {
+            if (!_claims.TryGetValue(visitorId, out var ids))
+            {
+                _claims[visitorId] = ids = [];
+            }
+            ids.Add(eventId);
+        }
+
         public async ValueTask SaveAsync(IProfileStore store, Ledger ledger, long seq)
         {
-            var byVisitor = ClaimsByVisitor();
             var writes = new List<ValueTask>(Dirty.Count);
             foreach (var key in Dirty)
             {
                 var profile = Profiles[key];
                 ledger.MarkApplied(profile, seq);
-                var claims = byVisitor is not null && byVisitor.Remove(key, out var ids) ? new EventClaims(Claim, ids) : null;
+                var claims = _claims.Remove(key, out var ids) ? new EventClaims(Claim, ids) : null;
 #pragma warning disable CA2012 // started together, each awaited exactly once below
                 writes.Add(store.PutAsync(Site, profile, claims));
 #pragma warning restore CA2012
@@ -829,7 +817,8 @@ public sealed class Ledger : IAsyncDisposable
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
             }
-            foreach (var (visitor, ids) in byVisitor ?? [])
+            // A visitor whose own profile was not written (not the case today) still gets its claims.
+            foreach (var (visitor, ids) in _claims)
             {
                 foreach (var eventId in ids)
                 {
@@ -837,28 +826,6 @@ public sealed class Ledger : IAsyncDisposable
                 }
             }
         }
-
-        /// <summary>The claims grouped by the visitor whose profile write carries them.</summary>
-        private Dictionary<string, List<string>>? ClaimsByVisitor()
-        {
-            if (Claims.Count == 0)
-            {
-                return null;
-            }
-            var byVisitor = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (var eventId in Claims)
-            {
-                var visitor = ClaimOwner[eventId];
-                if (!byVisitor.TryGetValue(visitor, out var list))
-                {
-                    byVisitor[visitor] = list = [];
-                }
-                list.Add(eventId);
-            }
-            return byVisitor;
-        }
-
-        public Dictionary<string, string> ClaimOwner { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class Pending

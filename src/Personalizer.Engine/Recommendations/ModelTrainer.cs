@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
-using MessagePack;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage;
 
@@ -76,16 +74,9 @@ public sealed class ModelTrainer(IEventLog log, RecommendationOptions options, T
         var events = new List<TrackedEvent>();
         var erased = new HashSet<string>(StringComparer.Ordinal);
         long lastSeq = 0;
-        foreach (var entry in log.Scan(log.BeginAddress))
+        foreach (var (seq, record) in LogReader.Read(log, appliedOnly: true, ct: ct))
         {
-            ct.ThrowIfCancellationRequested();
-            var seq = BinaryPrimitives.ReadInt64LittleEndian(entry.Bytes);
-            if (seq == 0)
-            {
-                continue;
-            }
             lastSeq = seq;
-            var record = MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8), cancellationToken: ct);
             if (record.Site != site)
             {
                 continue;

@@ -15,6 +15,9 @@ public interface IProfileStore : IAsyncDisposable
     /// <summary>True when several nodes write to this store (each with its own log and sequence numbers).</summary>
     bool IsShared { get; }
 
+    /// <summary>False while the store cannot be reached (a remote store that lost its connection).</summary>
+    bool IsReachable { get; }
+
     /// <summary>The stored record of a visitor, which may be a redirect stub left by a merge.</summary>
     ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default);
 
@@ -67,7 +70,14 @@ public sealed record CheckpointMarker(long ReplayFrom, long LastSeq);
 /// <summary>The log record (node and sequence number) that first applied an event id.</summary>
 public readonly record struct EventClaim(string Node, long Seq)
 {
+    /// <summary>"node:seq" (node ids have no colon).</summary>
     public override string ToString() => $"{Node}:{Seq}";
+
+    public static EventClaim Parse(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        return new EventClaim(text[..colon], long.Parse(text.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 /// <summary>Event ids of the profile's own visitor, claimed by one log record together with the profile write.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using MessagePack;
 using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
@@ -95,14 +96,23 @@ public sealed class ModelPublishedRecord(string site, string version) : LogRecor
     [IgnoreMember] public override string Site => SiteId;
 }
 
-/// <summary>Reads the committed log back as records (each entry: an 8-byte sequence number, then the MessagePack record).</summary>
+/// <summary>
+/// Reads the committed log back. Each entry is an 8-byte sequence number, then the MessagePack record;
+/// sequence 0 marks a record that is never applied (an impression), skipped unread with <c>appliedOnly</c>.
+/// </summary>
 public static class LogReader
 {
-    public static IEnumerable<LogRecord> Records(IEventLog log, long? from = null)
+    public static IEnumerable<(long Seq, LogRecord Record)> Read(IEventLog log, long? from = null, bool appliedOnly = false, CancellationToken ct = default)
     {
         foreach (var entry in log.Scan(from ?? log.BeginAddress))
         {
-            yield return MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8));
+            ct.ThrowIfCancellationRequested();
+            var seq = BinaryPrimitives.ReadInt64LittleEndian(entry.Bytes);
+            if (appliedOnly && seq == 0)
+            {
+                continue;
+            }
+            yield return (seq, MessagePackSerializer.Deserialize<LogRecord>(entry.Bytes.AsMemory(8, entry.Length - 8), cancellationToken: ct));
         }
     }
 }

@@ -158,24 +158,6 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(field, (await response.Errors()).Keys);
     }
-}
-
-public sealed class SlotReportTests : IAsyncLifetime, IDisposable
-{
-    private readonly PersonalizerApp _app = new();
-    private HttpClient _admin = null!;
-    private HttpClient _site = null!;
-
-    public Task InitializeAsync()
-    {
-        _admin = _app.Client(PersonalizerApp.AdminKey);
-        _site = _app.Client(PersonalizerApp.SiteKey);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    public void Dispose() => _app.Dispose();
 
     [Fact]
     public async Task TheSlotReportCountsImpressionsClicksAndConversionsPerVariantAndSource()

@@ -60,6 +60,8 @@ public sealed class FasterProfileStore : IProfileStore
 
     public bool IsShared => false;
 
+    public bool IsReachable => true;
+
     public ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
         var expected = profile.Revision;
@@ -101,7 +103,7 @@ public sealed class FasterProfileStore : IProfileStore
                         throw new WriteConflictException($"{site}/{profile.VisitorId} event {eventId}");
                     }
                 }
-                var claimBytes = MessagePackSerializer.Serialize(new StoredClaim { Seq = claims.Claim.Seq, Node = claims.Claim.Node }, cancellationToken: ct);
+                var claimBytes = ClaimBytes(claims.Claim);
                 foreach (var eventId in claims.EventIds)
                 {
                     Write(StoreKeys.EventId, site, EventKeyId(profile.VisitorId, eventId), claimBytes);
@@ -148,7 +150,7 @@ public sealed class FasterProfileStore : IProfileStore
             {
                 return ValueTask.FromResult(held == claim);
             }
-            Write(StoreKeys.EventId, site, EventKeyId(visitorId, eventId), MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node }, cancellationToken: ct));
+            Write(StoreKeys.EventId, site, EventKeyId(visitorId, eventId), ClaimBytes(claim));
             return ValueTask.FromResult(true);
         }
     }
@@ -168,21 +170,12 @@ public sealed class FasterProfileStore : IProfileStore
         }
         using (owner)
         {
-            return ReadClaim(owner.Memory[..length]);
+            var stored = MessagePackSerializer.Deserialize<StoredClaim>(owner.Memory[..length]);
+            return new EventClaim(stored.Node, stored.Seq);
         }
     }
 
-    /// <summary>Claims written before nodes existed are a bare sequence number.</summary>
-    private static EventClaim ReadClaim(ReadOnlyMemory<byte> bytes)
-    {
-        var reader = new MessagePackReader(bytes);
-        if (reader.NextMessagePackType == MessagePackType.Integer)
-        {
-            return new EventClaim("", reader.ReadInt64());
-        }
-        var stored = MessagePackSerializer.Deserialize<StoredClaim>(bytes);
-        return new EventClaim(stored.Node, stored.Seq);
-    }
+    private static byte[] ClaimBytes(EventClaim claim) => MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node });
 
     public ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
         ValueTask.FromResult(Read<string>(StoreKeys.Customer, site, customerId));

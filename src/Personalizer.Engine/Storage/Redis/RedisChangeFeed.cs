@@ -221,8 +221,8 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
             var record = MessagePackSerializer.Deserialize<LogRecord>((ReadOnlyMemory<byte>)entry["r"]);
             outcome = record switch
             {
-                CatalogUpsertRecord r => ApplyCatalog(r),
-                ConfigChangeRecord r => ApplyConfiguration(r),
+                CatalogUpsertRecord r => SharedStateApplier.Apply(_catalog, r),
+                ConfigChangeRecord r => SharedStateApplier.Apply(_configuration, r),
                 ModelPublishedRecord r => await AdoptModelAsync(r).ConfigureAwait(false),
                 _ => new ApplyOutcome(),
             };
@@ -240,18 +240,6 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
         {
             waiter.TrySetResult(outcome);
         }
-    }
-
-    private ApplyOutcome ApplyCatalog(CatalogUpsertRecord r)
-    {
-        _catalog.Upsert(r.SiteId, r.Items);
-        return new ApplyOutcome { Applied = r.Items.Length };
-    }
-
-    private ApplyOutcome ApplyConfiguration(ConfigChangeRecord r)
-    {
-        var result = _configuration.Apply(r.SiteId, r.Change);
-        return new ApplyOutcome { Applied = result.Status == ConfigChangeStatus.Applied ? 1 : 0, Config = result };
     }
 
     private async Task<ApplyOutcome> AdoptModelAsync(ModelPublishedRecord r)

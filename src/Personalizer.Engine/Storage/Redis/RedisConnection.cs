@@ -13,7 +13,7 @@ public sealed class RedisConnection : IAsyncDisposable
     {
         var configuration = ConfigurationOptions.Parse(options.Configuration);
         configuration.AbortOnConnectFail = false;
-        configuration.ConnectTimeout = Math.Max(configuration.ConnectTimeout > 0 ? Math.Min(configuration.ConnectTimeout, 5000) : 5000, options.CommandTimeoutMs);
+        configuration.ConnectTimeout = Math.Max(Math.Min(configuration.ConnectTimeout, 5000), options.CommandTimeoutMs);
         configuration.SyncTimeout = options.CommandTimeoutMs;
         configuration.AsyncTimeout = options.CommandTimeoutMs;
         configuration.ConnectRetry = 1;

@@ -60,6 +60,8 @@ public sealed class RedisProfileStore : IProfileStore
 
     public bool IsShared => true;
 
+    public bool IsReachable => _redis.IsConnected;
+
     public long MemoryBytes => 0;
 
     internal RedisKey ProfileKey(string site, string visitorId) => $"{_prefix}:p:{{{site}/{visitorId}}}";
@@ -115,9 +117,7 @@ public sealed class RedisProfileStore : IProfileStore
         {
             return null;
         }
-        var text = value.ToString();
-        var colon = text.LastIndexOf(':');
-        return new EventClaim(text[..colon], long.Parse(text.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture));
+        return EventClaim.Parse(value.ToString());
     }
 
     public async ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default)
