@@ -39,6 +39,9 @@ public sealed class PersonalizerApp : WebApplicationFactory<Program>
             ["Personalizer:CheckpointIntervalSeconds"] = "0",
             // Checkpoints and recovery are covered by the engine's ledger tests and the process tests.
             ["Personalizer:CheckpointOnShutdown"] = "false",
+            // Shared 2-core machines: a first decide (JIT) may pass 50 ms while other test classes run;
+            // the deadline has its own test, which sets its own budget.
+            ["Personalizer:DecideBudgetMs"] = "1000",
             ["Personalizer:Faster:MemoryMb"] = "16",
             ["Personalizer:Faster:PageKb"] = "256",
             ["Personalizer:Faster:IndexMb"] = "1",

@@ -23,9 +23,11 @@ public sealed record ExperimentRequest
     public string? Allocation { get; init; }
 }
 
-public sealed record ArmRequest(string? Id, double? Weight, string? Variant);
+/// <param name="Variant">Content slots: the variant the arm shows.</param>
+/// <param name="Strategy">Recommendation slots: the strategy the arm fills the slot with.</param>
+public sealed record ArmRequest(string? Id, double? Weight, string? Variant, string? Strategy);
 
-public sealed record ArmResponse(string Id, double Weight, string? Variant);
+public sealed record ArmResponse(string Id, double Weight, string? Variant, string? Strategy);
 
 public sealed record ExperimentResponse(
     string Id, string Slot, string? Description, string? Audience, ArmResponse[] Arms, double ControlPercent, string Control,
@@ -38,7 +40,7 @@ internal static class ExperimentsMapping
     public const int MaxArms = 10;
 
     public static ExperimentResponse ToResponse(this ExperimentDefinition e) => new(
-        e.Id, e.Slot, e.Description, e.Audience, [.. e.Arms.Select(a => new ArmResponse(a.Id, a.Weight, a.Variant))], e.ControlPercent,
+        e.Id, e.Slot, e.Description, e.Audience, [.. e.Arms.Select(a => new ArmResponse(a.Id, a.Weight, a.Variant, a.Strategy))], e.ControlPercent,
         e.Control == ControlKind.Default ? "default" : "none", e.Goal, e.AttributionHours,
         e.Status.ToString().ToLowerInvariant(), e.Allocation.ToString().ToLowerInvariant(), e.StartedAt);
 
@@ -49,10 +51,6 @@ internal static class ExperimentsMapping
         if (errors.Id("slot", r.Slot) && !current.Slots.TryGetValue(r.Slot!, out slot))
         {
             errors.Add("slot", $"this site has no slot '{r.Slot}'");
-        }
-        else if (slot is not null && slot.Kind != SlotKind.Content)
-        {
-            errors.Add("slot", "experiments run on content slots (their arms are variants)");
         }
         errors.Text("description", r.Description, 1024);
         errors.Text("audience", r.Audience, 4096);
@@ -79,7 +77,7 @@ internal static class ExperimentsMapping
                 }
                 if (errors.Id($"arms[{i}].id", arm.Id))
                 {
-                    if (arm.Id == ExperimentStrategy.Control)
+                    if (arm.Id == ExperimentAssignment.Control)
                     {
                         errors.Add($"arms[{i}].id", "'control' is the control group's name; set controlPercent instead");
                     }
@@ -90,11 +88,15 @@ internal static class ExperimentsMapping
                 }
                 var weight = arm.Weight ?? 1;
                 errors.Number($"arms[{i}].weight", weight, 0.0001, 1000);
-                if (slot is not null && slot.FindVariant(arm.Variant) is null)
+                if (slot is { Kind: SlotKind.Content } && slot.FindVariant(arm.Variant) is null)
                 {
                     errors.Add($"arms[{i}].variant", $"slot '{slot.Id}' has no variant '{arm.Variant}'");
                 }
-                arms.Add(new ExperimentArm { Id = arm.Id ?? "", Weight = weight, Variant = arm.Variant });
+                if (slot is { Kind: SlotKind.Recommendations } && !RecommendationStrategies.All.Contains(arm.Strategy))
+                {
+                    errors.Add($"arms[{i}].strategy", $"must be one of {string.Join(", ", RecommendationStrategies.All)}");
+                }
+                arms.Add(new ExperimentArm { Id = arm.Id ?? "", Weight = weight, Variant = arm.Variant, Strategy = arm.Strategy });
             }
             if (arms.Count < 2 && controlPercent <= 0)
             {

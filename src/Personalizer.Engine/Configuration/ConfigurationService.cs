@@ -69,6 +69,13 @@ public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed c
         {
             users.AddRange(rules.Where(r => r.Condition.SegmentsUsed.Contains(segmentId)).Select(r => $"rule:{r.Definition.Id}"));
         }
+        foreach (var experiment in current.Experiments.Values)
+        {
+            if (experiment.Audience is { } audience && CompileCondition(site, audience).Condition is { } condition && condition.SegmentsUsed.Contains(segmentId))
+            {
+                users.Add($"experiment:{experiment.Id}");
+            }
+        }
         for (var i = 0; i < current.CompiledSegments.Count; i++)
         {
             if (current.CompiledSegments[i].SegmentsUsed.Contains(segmentId))

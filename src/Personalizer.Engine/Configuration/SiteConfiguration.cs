@@ -15,16 +15,33 @@ public sealed class CompiledRule(RuleDefinition definition, CompiledCondition co
     public bool InSchedule(long nowMs) => nowMs >= From && nowMs < Until;
 }
 
-/// <summary>A running experiment with its audience compiled (null: everyone) and the source each arm answers with.</summary>
-public sealed class CompiledExperiment(ExperimentDefinition definition, CompiledCondition? audience)
+/// <summary>
+/// A running experiment ready to run: its audience compiled (null: everyone), the source each arm
+/// answers with, and for a recommendations slot the slot as each arm fills it (the arm's strategy).
+/// </summary>
+public sealed class CompiledExperiment
 {
-    public ExperimentDefinition Definition { get; } = definition;
-    public CompiledCondition? Audience { get; } = audience;
+    public CompiledExperiment(ExperimentDefinition definition, CompiledCondition? audience, SlotDefinition? slot)
+    {
+        Definition = definition;
+        Audience = audience;
+        ArmSources = [.. definition.Arms.Select(a => $"experiment:{definition.Id}/{a.Id}")];
+        ControlSource = $"experiment:{definition.Id}/control";
+        ArmSlots = slot is { Kind: SlotKind.Recommendations }
+            ? [.. definition.Arms.Select(a => slot.WithStrategy(a.Strategy ?? slot.Strategy))]
+            : [];
+    }
+
+    public ExperimentDefinition Definition { get; }
+    public CompiledCondition? Audience { get; }
 
     /// <summary><c>experiment:ID/ARM</c> per arm, in arm order.</summary>
-    public string[] ArmSources { get; } = [.. definition.Arms.Select(a => $"experiment:{definition.Id}/{a.Id}")];
+    public string[] ArmSources { get; }
 
-    public string ControlSource { get; } = $"experiment:{definition.Id}/control";
+    public string ControlSource { get; }
+
+    /// <summary>Recommendations slots: the slot with each arm's strategy, in arm order (empty for content slots).</summary>
+    public SlotDefinition[] ArmSlots { get; }
 }
 
 /// <summary>
@@ -67,7 +84,7 @@ public sealed class SiteConfiguration
             var audience = string.IsNullOrWhiteSpace(experiment.Audience) ? null
                 : ConditionCompiler.Compile(experiment.Audience, id => CompiledSegments.Index.TryGetValue(id, out var i) ? i : null).Condition
                   ?? ConditionCompiler.Never(experiment.Audience);
-            running.Add(new CompiledExperiment(experiment, audience));
+            running.Add(new CompiledExperiment(experiment, audience, Slots.GetValueOrDefault(experiment.Slot)));
         }
         ExperimentsBySlot = running.GroupBy(e => e.Definition.Slot, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);

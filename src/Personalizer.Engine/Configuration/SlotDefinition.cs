@@ -53,6 +53,19 @@ public sealed class SlotDefinition
     }
 
     [IgnoreMember] public SlotVariant? Default => FindVariant(DefaultVariant);
+
+    /// <summary>The same slot filled by another recommendation strategy.</summary>
+    public SlotDefinition WithStrategy(string strategy) => new()
+    {
+        Id = Id,
+        Kind = Kind,
+        DefaultVariant = DefaultVariant,
+        Variants = Variants,
+        Strategy = strategy,
+        Count = Count,
+        Filters = Filters,
+        Description = Description,
+    };
 }
 
 [MessagePackObject]

@@ -80,7 +80,7 @@ public sealed class ExperimentResults(IEventLog log)
             }
         }
 
-        string[] arms = [.. (experiment.ControlPercent > 0 ? [ExperimentStrategy.Control] : Array.Empty<string>()), .. experiment.Arms.Select(a => a.Id)];
+        string[] arms = [.. (experiment.ControlPercent > 0 ? [ExperimentAssignment.Control] : Array.Empty<string>()), .. experiment.Arms.Select(a => a.Id)];
         var n = new int[arms.Length];
         var x = new int[arms.Length];
         var revenue = new double[arms.Length];
@@ -142,7 +142,7 @@ public sealed class ExperimentResults(IEventLog log)
     {
         var control = experiment.ControlPercent / 100;
         var total = experiment.Arms.Sum(a => a.Weight);
-        return [.. arms.Select(a => a == ExperimentStrategy.Control ? control
+        return [.. arms.Select(a => a == ExperimentAssignment.Control ? control
             : (1 - control) * experiment.Arms.First(x => x.Id == a).Weight / total)];
     }
 

@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Strategies;
 
 namespace Personalizer.Engine.Experiments;
@@ -13,11 +14,9 @@ namespace Personalizer.Engine.Experiments;
 /// the same on every node and every call, with no state; a visitor merged into a customer's profile by
 /// <c>identify</c> takes the customer's bucket, so all their devices share one arm.
 /// </summary>
-public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
+internal sealed class ExperimentStrategy(ThompsonWeights weights, RecommendationStrategy recommendations, TrendingTracker trending) : ISlotStrategy
 {
-    public const string Control = "control";
-    public const int ControlArm = -1;
-    public const int Buckets = 10_000;
+    private const int ControlArm = ExperimentAssignment.ControlArm;
 
     public string Name => "experiments";
     public int Order => StrategyOrder.Experiments;
@@ -37,20 +36,48 @@ public sealed class ExperimentStrategy(ThompsonWeights weights) : ISlotStrategy
                 continue;
             }
             var definition = experiment.Definition;
-            var arm = Assign(definition, context.Profile?.VisitorId ?? context.VisitorId, weights.For(context.Site, definition));
-            var answer = arm == ControlArm
-                ? DefaultStrategy.Content(slot, "control group", experiment.ControlSource)
-                : new SlotDecision
-                {
-                    SlotId = slot.Id,
-                    Variant = slot.FindVariant(definition.Arms[arm].Variant) ?? slot.Default,
-                    Source = experiment.ArmSources[arm],
-                    Reason = "experiment arm",
-                };
+            var arm = ExperimentAssignment.Assign(definition, context.Profile?.VisitorId ?? context.VisitorId, weights.For(context.Site, definition));
+            var answer = slot.Kind == SlotKind.Content ? ContentAnswer(experiment, slot, arm) : ItemsAnswer(context, experiment, slot, arm);
             return ValueTask.FromResult<SlotDecision?>(answer);
         }
         return ValueTask.FromResult<SlotDecision?>(null);
     }
+
+    /// <summary>An arm shows its variant; the control group the slot's default variant.</summary>
+    private static SlotDecision ContentAnswer(CompiledExperiment experiment, SlotDefinition slot, int arm) => arm == ControlArm
+        ? DefaultStrategy.Content(slot, "control group", experiment.ControlSource)
+        : new SlotDecision
+        {
+            SlotId = slot.Id,
+            Variant = slot.FindVariant(experiment.Definition.Arms[arm].Variant) ?? slot.Default,
+            Source = experiment.ArmSources[arm],
+            Reason = "experiment arm",
+        };
+
+    /// <summary>
+    /// An arm fills the slot with its strategy; the control group gets the slot's own strategy
+    /// (<see cref="ControlKind.Default"/>) or trending items, nothing personal (<see cref="ControlKind.NoPersonalization"/>).
+    /// A strategy with nothing to say (no model yet, nothing viewed) falls back to trending, under the same source.
+    /// </summary>
+    private SlotDecision ItemsAnswer(DecisionContext context, CompiledExperiment experiment, SlotDefinition slot, int arm)
+    {
+        var (filled, source, reason) = arm == ControlArm
+            ? (experiment.Definition.Control == ControlKind.Default ? slot : null, experiment.ControlSource, "control group")
+            : (experiment.ArmSlots[arm], experiment.ArmSources[arm], "experiment arm");
+        var items = filled is not null && recommendations.AppliesTo(filled) && recommendations.Build(context, filled, boost: []) is { Items.Count: > 0 } built
+            ? built.Items
+            : TrendingStrategy.Answer(trending, context, slot, reason).Items;
+        return new SlotDecision { SlotId = slot.Id, Items = items, Source = source, Reason = reason };
+    }
+}
+
+/// <summary>Which arm a visitor is in: a hash of (experiment, visitor) into buckets, with no state.</summary>
+public static class ExperimentAssignment
+{
+    /// <summary>The control group's arm name.</summary>
+    public const string Control = "control";
+    public const int ControlArm = -1;
+    public const int Buckets = 10_000;
 
     /// <summary>The visitor's bucket in [0, 1): uniform, independent between experiments.</summary>
     public static double Bucket(string experimentId, string visitorId)

@@ -40,7 +40,7 @@ public sealed class ThompsonRefresh(ExperimentResults results, ThompsonWeights w
     public void Refresh(string site, ExperimentDefinition experiment)
     {
         var report = results.Compute(site, experiment, time.GetUtcNow().ToUnixTimeMilliseconds());
-        var byArm = report.Arms.Where(a => a.Arm != ExperimentStrategy.Control).ToDictionary(a => a.Arm, a => a.ProbabilityBest, StringComparer.Ordinal);
+        var byArm = report.Arms.Where(a => a.Arm != ExperimentAssignment.Control).ToDictionary(a => a.Arm, a => a.ProbabilityBest, StringComparer.Ordinal);
         weights.Set(site, experiment.Id, [.. experiment.Arms.Select(a => Math.Max(Floor, byArm.GetValueOrDefault(a.Id)))]);
     }
 }

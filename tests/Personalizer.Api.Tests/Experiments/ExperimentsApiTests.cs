@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Personalizer.Api.Tests.Experiments;
 
@@ -140,7 +141,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
 
     [Theory]
     [InlineData("""{"arms":[{"id":"A","variant":"generic"},{"id":"B","variant":"generic"}]}""", "slot")]
-    [InlineData("""{"slot":"home-recs","arms":[{"id":"A"},{"id":"B"}]}""", "slot")]
+    [InlineData("""{"slot":"home-recs","arms":[{"id":"A","strategy":"personalized"},{"id":"B","strategy":"magic"}]}""", "arms[1].strategy")]
     [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"generic"}]}""", "arms")]
     [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"nope"},{"id":"B","variant":"generic"}]}""", "arms[0].variant")]
     [InlineData("""{"slot":"home-hero","arms":[{"id":"A","variant":"generic"},{"id":"A","variant":"generic"}]}""", "arms[1].id")]
@@ -199,5 +200,77 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("from", (await bad.Errors()).Keys);
         Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/reports/slots")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ThompsonSamplingShiftsTrafficToTheBetterArm()
+    {
+        await _admin.PutJson("/v1/experiments/bandit", """
+            { "slot": "home-hero", "status": "running", "allocation": "thompson", "goal": "purchase",
+              "arms": [ { "id": "A", "variant": "generic" }, { "id": "B", "variant": "welcome-back" } ] }
+            """).AssertStatus(HttpStatusCode.OK);
+        async Task<Dictionary<string, int>> Round(string prefix, int visitors, bool buy)
+        {
+            var counts = new Dictionary<string, int> { ["A"] = 0, ["B"] = 0 };
+            var purchases = new List<string>();
+            var random = new Random(prefix.Length);
+            for (var i = 0; i < visitors; i++)
+            {
+                var arm = (await HeroSourceAsync($"{prefix}-{i}"))["experiment:bandit/".Length..];
+                counts[arm]++;
+                // B truly converts at 40%, A at 5%.
+                if (buy && random.NextDouble() < (arm == "B" ? 0.40 : 0.05))
+                {
+                    purchases.Add($$"""{"eventId":"{{prefix}}-buy-{{i}}","type":"purchase","visitorId":"{{prefix}}-{{i}}","orderId":"{{prefix}}-o-{{i}}","lines":[{"itemId":"sku-run-001","quantity":1,"price":20}]}""");
+                }
+            }
+            foreach (var chunk in purchases.Chunk(200))
+            {
+                await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+            }
+            return counts;
+        }
+
+        var learning = await Round("early", 400, buy: true);
+        Assert.InRange(learning["B"], 150, 250); // no results yet: an even split
+        await ResultsWhenExposedAsync("bandit", 400);
+        _app.Services.GetRequiredService<Personalizer.Engine.Experiments.ThompsonRefresh>().RefreshAll();
+
+        var exploiting = await Round("late", 400, buy: false);
+        Assert.True(exploiting["B"] > 0.9 * 400, $"B got {exploiting["B"]} of 400 visitors after the refresh");
+        Assert.True(exploiting["A"] > 0, "the floor keeps the worse arm learning");
+    }
+
+    [Fact]
+    public async Task ARecommendationsExperimentComparesStrategiesAndItsControlSeesNothingPersonal()
+    {
+        await _site.SendEvents(HttpTestExtensions.ProductView("pv-1", "r-0", "sku-yog-001")).AssertStatus(HttpStatusCode.Accepted);
+        await _admin.PutJson("/v1/experiments/recs-test", """
+            { "slot": "home-recs", "status": "running", "controlPercent": 30, "control": "none",
+              "arms": [ { "id": "recent", "strategy": "recently_viewed" }, { "id": "trend", "strategy": "trending" } ] }
+            """).AssertStatus(HttpStatusCode.OK);
+        var sources = new HashSet<string>();
+        var controlLists = new HashSet<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            var visitor = i == 0 ? "r-0" : $"r-{i}";
+            var response = await _site.PostJson("/v1/decide", $$"""{"visitorId":"{{visitor}}","slots":["home-recs"]}""");
+            var slot = (await response.Json()).GetProperty("slots").GetProperty("home-recs");
+            var source = slot.GetProperty("source").GetString()!;
+            sources.Add(source);
+            Assert.NotEmpty(slot.GetProperty("items").EnumerateArray());
+            if (visitor == "r-0" && source == "experiment:recs-test/recent")
+            {
+                Assert.Equal("sku-yog-001", slot.GetProperty("items")[0].GetProperty("itemId").GetString());
+            }
+            if (source == "experiment:recs-test/control")
+            {
+                // Nothing personal: every visitor of the control group gets the same (trending) list.
+                var items = string.Join(",", slot.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("itemId").GetString()));
+                controlLists.Add(items);
+            }
+        }
+        Assert.Single(controlLists);
+        Assert.Equal(["experiment:recs-test/control", "experiment:recs-test/recent", "experiment:recs-test/trend"], sources.Order(StringComparer.Ordinal));
     }
 }
