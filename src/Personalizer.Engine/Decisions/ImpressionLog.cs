@@ -9,9 +9,10 @@ namespace Personalizer.Engine.Decisions;
 
 /// <summary>
 /// Writes what each decide served to the log off the request path: a bounded queue that a background
-/// loop drains. When the queue is full, impressions are dropped and counted; a decide never waits for it.
+/// loop drains into the log, committing at least every <see cref="CommitEvery"/> so that reports see them.
+/// When the queue is full, impressions are dropped and counted; a decide never waits for it.
 /// </summary>
-public sealed class ImpressionLog(Ledger ledger, ILogger<ImpressionLog> logger) : BackgroundService
+public sealed class ImpressionLog(Ledger ledger, TimeProvider time, ILogger<ImpressionLog> logger) : BackgroundService
 {
     private readonly Channel<ImpressionRecord> _queue = Channel.CreateBounded<ImpressionRecord>(
         new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -42,14 +43,40 @@ public sealed class ImpressionLog(Ledger ledger, ILogger<ImpressionLog> logger) 
         }
     }
 
+    /// <summary>How long an appended impression may wait for a commit (and so for reports to see it).</summary>
+    public static readonly TimeSpan CommitEvery = TimeSpan.FromMilliseconds(500);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reported = 0L;
+        var uncommitted = false;
+        var lastCommit = time.GetTimestamp();
+        var reader = _queue.Reader;
         try
         {
-            await foreach (var record in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            while (true)
             {
-                await ledger.AppendAsync(record, stoppingToken).ConfigureAwait(false);
+                // Wake for new impressions, or after CommitEvery to commit the ones appended since the last group commit.
+                var wait = reader.WaitToReadAsync(stoppingToken).AsTask();
+                if (uncommitted && await Task.WhenAny(wait, Task.Delay(CommitEvery, time, stoppingToken)).ConfigureAwait(false) != wait)
+                {
+                    stoppingToken.ThrowIfCancellationRequested();
+                }
+                else if (!await wait.ConfigureAwait(false))
+                {
+                    return;
+                }
+                while (reader.TryRead(out var record))
+                {
+                    await ledger.AppendAsync(record, stoppingToken).ConfigureAwait(false);
+                    uncommitted = true;
+                }
+                if (uncommitted && time.GetElapsedTime(lastCommit) >= CommitEvery)
+                {
+                    await ledger.CommitAppendedAsync(stoppingToken).ConfigureAwait(false);
+                    uncommitted = false;
+                    lastCommit = time.GetTimestamp();
+                }
                 var dropped = Dropped;
                 if (dropped > reported)
                 {

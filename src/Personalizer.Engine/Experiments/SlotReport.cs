@@ -14,7 +14,7 @@ public sealed record SlotReportResult(long From, long To, double AttributionHour
 /// served decisions. A <c>slot_click</c> counts for the variant and source of the visitor's latest
 /// impression of that slot. A purchase counts as a conversion (with its revenue) for every slot the
 /// visitor was shown within <see cref="AttributionHours"/> before it, each with its latest variant and source.
-/// Sources are grouped by kind: rule, experiment, recommendations, trending, default, fallback.
+/// Sources: each rule and experiment arm apart, then recommendations, trending, default, fallback.
 /// </summary>
 public sealed class SlotReport(IEventLog log)
 {
@@ -23,10 +23,11 @@ public sealed class SlotReport(IEventLog log)
     public SlotReportResult Compute(string site, long from, long to)
     {
         var window = (long)(AttributionHours * 3_600_000);
-        var last = new Dictionary<(string Visitor, string Slot), (string Variant, string Source, long At)>();
-        var rows = new Dictionary<(string Slot, string Variant, string Source), long[]>();
-        var revenue = new Dictionary<(string Slot, string Variant, string Source), double>();
-        long[] Row((string, string, string) key) => rows.TryGetValue(key, out var r) ? r : rows[key] = new long[3];
+        // Impressions reach the log off the request path, possibly after the visitor's next events:
+        // read everything first, then match clicks and purchases to impressions by time.
+        var shown = new Dictionary<string, List<(string Slot, string Variant, string Source, long At)>>(StringComparer.Ordinal);
+        var actions = new List<TrackedEvent>();
+        var rows = new Dictionary<(string Slot, string Variant, string Source), (long Impressions, long Clicks, long Conversions, double Revenue)>();
         foreach (var (_, record) in LogReader.Read(log))
         {
             if (record.Site != site)
@@ -35,40 +36,57 @@ public sealed class SlotReport(IEventLog log)
             }
             if (record is ImpressionRecord impression)
             {
+                if (!shown.TryGetValue(impression.VisitorId, out var list))
+                {
+                    shown[impression.VisitorId] = list = [];
+                }
                 foreach (var slot in impression.Slots)
                 {
-                    var value = (slot.Variant ?? "(items)", Kind(slot.Source), impression.At);
-                    last[(impression.VisitorId, slot.SlotId)] = value;
+                    var key = (slot.SlotId, slot.Variant ?? "(items)", Source(slot.Source));
+                    list.Add((key.SlotId, key.Item2, key.Item3, impression.At));
                     if (impression.At >= from && impression.At < to)
                     {
-                        Row((slot.SlotId, value.Item1, value.Item2))[0]++;
+                        var row = rows.GetValueOrDefault(key);
+                        rows[key] = row with { Impressions = row.Impressions + 1 };
                     }
                 }
             }
             else if (record is EventBatchRecord batch)
             {
-                foreach (var e in batch.Events)
+                actions.AddRange(batch.Events.Where(e => e.Timestamp >= from && e.Timestamp < to
+                    && (e.Type == EventType.Purchase || (e.Type == EventType.SlotClick && e.SlotId is not null))));
+            }
+        }
+        foreach (var e in actions)
+        {
+            if (!shown.TryGetValue(e.VisitorId, out var seen))
+            {
+                continue;
+            }
+            // The latest impression of each slot at or before the event (within the window for a purchase).
+            var latest = new Dictionary<string, (string Variant, string Source, long At)>(StringComparer.Ordinal);
+            foreach (var (slot, variant, source, at) in seen)
+            {
+                if (at <= e.Timestamp && (e.Type != EventType.SlotClick || slot == e.SlotId)
+                    && (e.Type != EventType.Purchase || at >= e.Timestamp - window)
+                    && (!latest.TryGetValue(slot, out var known) || known.At <= at))
                 {
-                    if (e.Timestamp < from || e.Timestamp >= to)
-                    {
-                        continue;
-                    }
-                    if (e.Type == EventType.SlotClick && e.SlotId is not null && last.TryGetValue((e.VisitorId, e.SlotId), out var shown))
-                    {
-                        Row((e.SlotId, e.Variant ?? shown.Variant, shown.Source))[1]++;
-                    }
-                    else if (e.Type == EventType.Purchase)
-                    {
-                        foreach (var ((visitor, slot), seen) in last)
-                        {
-                            if (visitor == e.VisitorId && seen.At <= e.Timestamp && seen.At >= e.Timestamp - window)
-                            {
-                                var key = (slot, seen.Variant, seen.Source);
-                                Row(key)[2]++;
-                                revenue[key] = revenue.GetValueOrDefault(key) + e.Revenue;
-                            }
-                        }
-                    }
+                    latest[slot] = (variant, source, at);
+                }
+            }
+            foreach (var (slot, (variant, source, _)) in latest)
+            {
+                if (e.Type == EventType.SlotClick)
+                {
+                    var key = (slot, e.Variant ?? variant, source);
+                    var row = rows.GetValueOrDefault(key);
+                    rows[key] = row with { Clicks = row.Clicks + 1 };
+                }
+                else
+                {
+                    var key = (slot, variant, source);
+                    var row = rows.GetValueOrDefault(key);
+                    rows[key] = row with { Conversions = row.Conversions + 1, Revenue = row.Revenue + e.Revenue };
                 }
             }
         }
@@ -78,7 +96,7 @@ public sealed class SlotReport(IEventLog log)
             .Select(g =>
             {
                 var list = g.OrderBy(kv => kv.Key.Variant, StringComparer.Ordinal).ThenBy(kv => kv.Key.Source, StringComparer.Ordinal)
-                    .Select(kv => new SlotReportRow(kv.Key.Variant, kv.Key.Source, kv.Value[0], kv.Value[1], Ctr(kv.Value[1], kv.Value[0]), kv.Value[2], revenue.GetValueOrDefault(kv.Key)))
+                    .Select(kv => new SlotReportRow(kv.Key.Variant, kv.Key.Source, kv.Value.Impressions, kv.Value.Clicks, Ctr(kv.Value.Clicks, kv.Value.Impressions), kv.Value.Conversions, kv.Value.Revenue))
                     .ToList();
                 long impressions = list.Sum(r => r.Impressions), clicks = list.Sum(r => r.Clicks);
                 return new SlotReportEntry(g.Key, impressions, clicks, Ctr(clicks, impressions), list.Sum(r => r.Conversions), list.Sum(r => r.Revenue), list);
@@ -89,11 +107,11 @@ public sealed class SlotReport(IEventLog log)
 
     private static double Ctr(long clicks, long impressions) => impressions == 0 ? 0 : (double)clicks / impressions;
 
-    /// <summary>"rule:vip" → rule; "experiment:x/B" → experiment; "recs:v3" → recommendations.</summary>
-    public static string Kind(string source)
-    {
-        var colon = source.IndexOf(':', StringComparison.Ordinal);
-        var kind = colon < 0 ? source : source[..colon];
-        return kind == "recs" ? "recommendations" : kind;
-    }
+    /// <summary>
+    /// The source as reported: rules and experiment arms keep their identity (<c>rule:vip</c>,
+    /// <c>experiment:hero/B</c>); a model's version is dropped (<c>recs:20261123…</c> → <c>recommendations</c>),
+    /// so retraining does not split the rows.
+    /// </summary>
+    public static string Source(string source) =>
+        source.StartsWith("recs:", StringComparison.Ordinal) ? "recommendations" : source;
 }

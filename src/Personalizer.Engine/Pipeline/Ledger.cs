@@ -179,6 +179,15 @@ public sealed class Ledger : IAsyncDisposable
         await _log.EnqueueAsync(Serialize(record), ct).ConfigureAwait(false);
     }
 
+    /// <summary>Makes the appended records durable (and visible to log readers: reports, training) now.</summary>
+    public async ValueTask CommitAppendedAsync(CancellationToken ct = default)
+    {
+        if (Volatile.Read(ref _accepting))
+        {
+            await _log.CommitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Takes a checkpoint now; true when a new one became durable.</summary>
     public async Task<bool> CheckpointAsync(CancellationToken ct = default)
     {

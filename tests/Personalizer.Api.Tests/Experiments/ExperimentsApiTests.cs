@@ -190,9 +190,9 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(2, hero.GetProperty("clicks").GetInt64());
         Assert.Equal(0.2, hero.GetProperty("ctr").GetDouble(), 6);
         var rows = hero.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("source").GetString()!);
-        Assert.Equal(4, rows["rule"].GetProperty("impressions").GetInt64());
-        Assert.Equal(1, rows["rule"].GetProperty("conversions").GetInt64());
-        Assert.Equal(30, rows["rule"].GetProperty("revenue").GetDouble(), 6);
+        Assert.Equal(4, rows["rule:mobile"].GetProperty("impressions").GetInt64());
+        Assert.Equal(1, rows["rule:mobile"].GetProperty("conversions").GetInt64());
+        Assert.Equal(30, rows["rule:mobile"].GetProperty("revenue").GetDouble(), 6);
         Assert.Equal(6, rows["default"].GetProperty("impressions").GetInt64());
         Assert.Equal(1, rows["default"].GetProperty("clicks").GetInt64());
 
