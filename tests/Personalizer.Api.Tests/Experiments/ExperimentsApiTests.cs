@@ -273,4 +273,22 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         Assert.Single(controlLists);
         Assert.Equal(["experiment:recs-test/control", "experiment:recs-test/recent", "experiment:recs-test/trend"], sources.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task DevicesMergedByIdentifyShareTheCustomersArm()
+    {
+        await _admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
+        var phoneArm = await HeroSourceAsync("phone");
+        // A second device that, on its own, lands in the other arm.
+        var definition = new Personalizer.Engine.Configuration.ExperimentDefinition { Id = "hero-test", Arms = [new() { Id = "A" }, new() { Id = "B" }] };
+        int Arm(string visitor) => Personalizer.Engine.Experiments.ExperimentAssignment.Assign(definition, visitor);
+        var laptop = Enumerable.Range(0, 100).Select(i => $"laptop-{i}").First(id => Arm(id) != Arm("phone"));
+        Assert.NotEqual(phoneArm, await HeroSourceAsync(laptop));
+
+        await _site.SendEvents(
+            """{"eventId":"id-1","type":"identify","visitorId":"phone","customerId":"c-1"}""",
+            $$"""{"eventId":"id-2","type":"identify","visitorId":"{{laptop}}","customerId":"c-1"}""").AssertStatus(HttpStatusCode.Accepted);
+        Assert.Equal(phoneArm, await HeroSourceAsync(laptop));
+        Assert.Equal(phoneArm, await HeroSourceAsync("phone"));
+    }
 }
