@@ -35,6 +35,7 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(List<Personalizer.Api.Experiments.ExperimentResponse>))]
 [JsonSerializable(typeof(Personalizer.Engine.Experiments.ExperimentReport))]
 [JsonSerializable(typeof(Personalizer.Engine.Experiments.SlotReportResult))]
+[JsonSerializable(typeof(Personalizer.Engine.Crm.CustomerModel))]
 [JsonSerializable(typeof(RuleResponse))]
 [JsonSerializable(typeof(List<RuleResponse>))]
 [JsonSerializable(typeof(RuleChangeResponse))]

@@ -1,5 +1,6 @@
 using Personalizer.Api;
 using Personalizer.Api.Catalog;
+using Personalizer.Api.Crm;
 using Personalizer.Api.Decisions;
 using Personalizer.Api.Events;
 using Personalizer.Api.Experiments;
@@ -48,6 +49,7 @@ app.MapCatalogApi();
 app.MapSlotsApi();
 app.MapRulesApi();
 app.MapExperimentsApi();
+app.MapCrmApi();
 app.MapRecommendationsApi();
 
 app.Run();

@@ -48,6 +48,8 @@ public sealed class PersonalizerOptions
     public LimitOptions Limits { get; set; } = new();
 
     public Recommendations.RecommendationOptions Recommendations { get; set; } = new();
+
+    public Crm.CrmOptions Crm { get; set; } = new();
 }
 
 public sealed class SiteOptions

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Crm;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Demo;
 using Personalizer.Engine.Events;
@@ -65,6 +66,9 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<ModelTrainer>();
         services.TryAddSingleton<ModelTraining>();
 
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Crm);
+        services.TryAddSingleton<CustomerModels>();
+        services.TryAddSingleton<CustomerModelRefresh>();
         services.TryAddSingleton<ThompsonWeights>();
         services.TryAddSingleton<ExperimentResults>();
         services.TryAddSingleton<SlotReport>();
@@ -75,6 +79,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<RecommendationStrategy>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RecommendationStrategy>(sp => sp.GetRequiredService<RecommendationStrategy>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, TrendingStrategy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, InformationStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, DefaultStrategy>());
 
         // Order matters: the ledger starts (recovery, replay) before anything that writes to it, and stops after.
@@ -82,6 +87,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
         services.AddHostedService(sp => sp.GetRequiredService<ThompsonRefresh>());
+        services.AddHostedService(sp => sp.GetRequiredService<CustomerModelRefresh>());
         return new PersonalizerBuilder(services).UseConfiguredStore();
     }
 }
@@ -147,6 +153,7 @@ internal sealed class NestedOptionsValidator : IValidateOptions<PersonalizerOpti
         Check("Profiles", options.Profiles, failures);
         Check("Limits", options.Limits, failures);
         Check("Redis", options.Redis, failures);
+        Check("Crm", options.Crm, failures);
         foreach (var (site, s) in options.Sites)
         {
             if (!Ids.IsValid(site))

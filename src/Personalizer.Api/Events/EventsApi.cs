@@ -34,6 +34,6 @@ public static class EventsApi
             return JsonBody.Invalid(errors);
         }
         var result = await events.IngestAsync(http.Caller().Site, batch, ct);
-        return TypedResults.Accepted((string?)null, new EventBatchResponse(result.Accepted, result.Duplicates, result.Queued));
+        return TypedResults.Accepted((string?)null, new EventBatchResponse(result.Accepted, result.Duplicates, result.Queued, result.Dropped));
     }
 }

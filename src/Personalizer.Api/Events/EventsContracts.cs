@@ -32,7 +32,8 @@ public sealed record OrderLineRequest(string? ItemId, int? Quantity, double? Pri
 public sealed record EventContextRequest(string? Url, string? Referrer, string? Device, string? Country);
 
 /// <param name="Queued">Events kept in the node's durable log while the profile store is unreachable; applied, in order, when it returns.</param>
-public sealed record EventBatchResponse(int Accepted, int Duplicates, int Queued);
+/// <param name="Dropped">Events of visitors who refused tracking (preferences): counted, never stored.</param>
+public sealed record EventBatchResponse(int Accepted, int Duplicates, int Queued, int Dropped);
 
 internal static class EventsMapping
 {

@@ -1,5 +1,6 @@
 using Personalizer.Api.Http;
 using Personalizer.Engine;
+using Personalizer.Engine.Crm;
 using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Api.Profiles;
@@ -20,19 +21,20 @@ public static class ProfilesApi
         return app;
     }
 
-    private static async Task<IResult> GetProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> GetProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, CustomerModels customers, TimeProvider time, CancellationToken ct)
     {
         if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
             return invalid;
         }
-        var profile = await profiles.GetAsync(http.Caller().Site, visitorId, ct);
+        var site = http.Caller().Site;
+        var profile = await profiles.GetAsync(site, visitorId, ct);
         return profile is null
             ? NotFound(visitorId)
-            : TypedResults.Ok(profile.ToResponse(time.GetUtcNow().ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays));
+            : TypedResults.Ok(profile.ToResponse(time.GetUtcNow().ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays, customers.Current(site)));
     }
 
-    private static async Task<IResult> ExportProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ExportProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, CustomerModels customers, TimeProvider time, CancellationToken ct)
     {
         if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
@@ -46,7 +48,7 @@ public static class ProfilesApi
         }
         var now = time.GetUtcNow();
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"profile-{visitorId}.json\"";
-        return TypedResults.Ok(new ProfileExport(site, now, profile.ToResponse(now.ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays)));
+        return TypedResults.Ok(new ProfileExport(site, now, profile.ToResponse(now.ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays, customers.Current(site))));
     }
 
     private static async Task<IResult> EraseProfile(string visitorId, HttpContext http, ProfileService profiles, CancellationToken ct)

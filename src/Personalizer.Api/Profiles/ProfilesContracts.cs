@@ -1,4 +1,5 @@
 using Personalizer.Engine;
+using Personalizer.Engine.Crm;
 using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Api.Profiles;
@@ -24,6 +25,16 @@ public sealed record ProfileResponse
     public required List<string> RecentSearches { get; init; }
     /// <summary>Category affinity decayed to now, strongest first.</summary>
     public required List<AffinityResponse> Affinity { get; init; }
+    /// <summary>Brand affinity decayed to now, strongest first.</summary>
+    public required List<AffinityResponse> BrandAffinity { get; init; }
+    /// <summary>Item-tag affinity decayed to now, strongest first.</summary>
+    public required List<AffinityResponse> TagAffinity { get; init; }
+    /// <summary>visitor, engaged_prospect, first_time_customer, repeat_customer, loyal, at_risk or lapsed (docs/crm.md).</summary>
+    public required string Lifecycle { get; init; }
+    /// <summary>Scores against the site's customers; null without orders (or before the first model).</summary>
+    public RfmResponse? Rfm { get; init; }
+    /// <summary>Lifetime value; null without orders or before the site has enough customers for a model.</summary>
+    public ClvResponse? Clv { get; init; }
     public required PreferencesResponse Preferences { get; init; }
     public required List<string> MergedVisitorIds { get; init; }
 }
@@ -33,6 +44,10 @@ public sealed record ViewedItemResponse(string ItemId, DateTimeOffset At);
 public sealed record CartLineResponse(string ItemId, int Quantity, double Price);
 
 public sealed record AffinityResponse(string Category, double Score);
+
+public sealed record RfmResponse(int R, int F, int M, string Segment, double RecencyDays);
+
+public sealed record ClvResponse(double ExpectedPurchases90d, double ProbabilityAlive, double PredictedValue1y);
 
 public sealed record PreferencesResponse(bool Personalization, List<string> Interests, List<string> ExcludedCategories, string Tracking, DateTimeOffset? UpdatedAt);
 
@@ -44,7 +59,12 @@ internal static class ProfilesMapping
 {
     public const int MaxPreferenceEntries = 50;
 
-    public static ProfileResponse ToResponse(this VisitorProfile p, long nowMs, double halfLifeDays) => new()
+    public static ProfileResponse ToResponse(this VisitorProfile p, long nowMs, double halfLifeDays, CustomerModel? customers) => Map(p, nowMs, halfLifeDays, CustomerInsights.Of(p, customers, nowMs));
+
+    private static List<AffinityResponse> Decayed(List<CategoryAffinity> affinity, long nowMs, double halfLifeDays) =>
+        [.. affinity.Select(a => new AffinityResponse(a.Category, Math.Round(ProfileFolder.AffinityAt(a, nowMs, halfLifeDays * 86_400_000d), 4))).OrderByDescending(a => a.Score)];
+
+    private static ProfileResponse Map(VisitorProfile p, long nowMs, double halfLifeDays, CustomerInsight insight) => new()
     {
         VisitorId = p.VisitorId,
         CustomerId = p.CustomerId,
@@ -63,9 +83,12 @@ internal static class ProfilesMapping
         LastOrderAt = Time(p.LastOrderAt),
         PurchasedItems = p.PurchasedItems,
         RecentSearches = p.RecentSearches,
-        Affinity = [.. p.Affinity
-            .Select(a => new AffinityResponse(a.Category, Math.Round(ProfileFolder.AffinityAt(a, nowMs, halfLifeDays * 86_400_000d), 4)))
-            .OrderByDescending(a => a.Score)],
+        Affinity = Decayed(p.Affinity, nowMs, halfLifeDays),
+        BrandAffinity = Decayed(p.BrandAffinity, nowMs, halfLifeDays),
+        TagAffinity = Decayed(p.TagAffinity, nowMs, halfLifeDays),
+        Lifecycle = insight.Lifecycle,
+        Rfm = insight.Rfm is { } r ? new RfmResponse(r.R, r.F, r.M, r.Segment, Math.Round(r.RecencyDays, 2)) : null,
+        Clv = insight.Clv is { } v ? new ClvResponse(Math.Round(v.ExpectedPurchases90d, 4), Math.Round(v.ProbabilityAlive, 4), Math.Round(v.PredictedValue1y, 2)) : null,
         Preferences = p.Preferences.ToResponse(),
         MergedVisitorIds = p.MergedVisitorIds,
     };

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using MessagePack;
 
@@ -53,6 +54,15 @@ public sealed class SlotDefinition
     }
 
     [IgnoreMember] public SlotVariant? Default => FindVariant(DefaultVariant);
+
+    private FrozenDictionary<string, SlotVariant>? _byTag;
+
+    /// <summary>The first variant carrying each tag (built once per slot version).</summary>
+    [IgnoreMember]
+    public FrozenDictionary<string, SlotVariant> VariantsByTag => _byTag ??= Variants
+        .SelectMany(v => v.Tags.Select(t => (Tag: t, Variant: v)))
+        .DistinctBy(x => x.Tag, StringComparer.Ordinal)
+        .ToFrozenDictionary(x => x.Tag, x => x.Variant, StringComparer.Ordinal);
 
     /// <summary>The same slot filled by another recommendation strategy.</summary>
     public SlotDefinition WithStrategy(string strategy) => new()

@@ -24,6 +24,7 @@ public sealed class DecisionEngine
     private readonly CatalogStore _catalog;
     private readonly TrendingTracker _trending;
     private readonly ImpressionLog _impressions;
+    private readonly Crm.CustomerModels _customers;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _budget;
@@ -36,6 +37,7 @@ public sealed class DecisionEngine
         CatalogStore catalog,
         TrendingTracker trending,
         ImpressionLog impressions,
+        Crm.CustomerModels customers,
         PersonalizerOptions options,
         TimeProvider time,
         ILogger<DecisionEngine> logger)
@@ -49,6 +51,7 @@ public sealed class DecisionEngine
         _catalog = catalog;
         _trending = trending;
         _impressions = impressions;
+        _customers = customers;
         _time = time;
         _logger = logger;
         _budget = TimeSpan.FromMilliseconds(options.DecideBudgetMs);
@@ -125,6 +128,7 @@ public sealed class DecisionEngine
             Explain = explain,
             AffinityHalfLifeDays = _affinityHalfLifeDays,
             ProfileUnavailable = unavailable,
+            Customers = _customers.Current(site),
         };
     }
 

@@ -45,7 +45,10 @@ public sealed class DecisionContext
     public bool ProfileUnavailable { get; init; }
 
     /// <summary>What conditions read; made on first use, once per decide.</summary>
-    public EvalContext Conditions => _conditions ??= new EvalContext(Profile, Request, Catalog, NowMs, Configuration.CompiledSegments, AffinityHalfLifeDays);
+    public EvalContext Conditions => _conditions ??= new EvalContext(Profile, Request, Catalog, NowMs, Configuration.CompiledSegments, AffinityHalfLifeDays, Customers);
+
+    /// <summary>The site's current RFM cut points and lifetime-value models.</summary>
+    public Crm.CustomerModel? Customers { get; init; }
 
     /// <summary>With <c>explain=true</c>: the trace of the slot being decided, for strategies to add detail to.</summary>
     public List<TraceStep>? Trace { get; set; }

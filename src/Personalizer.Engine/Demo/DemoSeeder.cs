@@ -93,9 +93,9 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
             Variants =
             [
                 Variant("generic", """{"title":"New season, new trails","body":"Gear for every sport, picked for you.","cta":"Shop now","link":"/demo/"}"""),
-                Variant("vip-banner", """{"title":"Welcome back","body":"Members get free express shipping this week.","cta":"See member offers","link":"/demo/"}""", "vip"),
-                Variant("welcome-back", """{"title":"We missed you","body":"Here is 15% off your next order: COMEBACK15","cta":"Use my code","link":"/demo/"}""", "lapsed"),
-                Variant("running-hero", """{"title":"Run further","body":"Shoes and gear for your next race.","cta":"Running gear","link":"/demo/"}""", "running"),
+                Variant("vip-banner", """{"title":"Welcome back","body":"Members get free express shipping this week.","cta":"See member offers","link":"/demo/"}""", "vip", "lifecycle:loyal", "rfm:champions", "rfm:loyal"),
+                Variant("welcome-back", """{"title":"We missed you","body":"Here is 15% off your next order: COMEBACK15","cta":"Use my code","link":"/demo/"}""", "lapsed", "lifecycle:lapsed", "lifecycle:at_risk"),
+                Variant("running-hero", """{"title":"Run further","body":"Shoes and gear for your next race.","cta":"Running gear","link":"/demo/"}""", "running", "affinity:running"),
             ],
         },
         new SlotDefinition
@@ -125,7 +125,7 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
             Variants =
             [
                 Variant("free-shipping", """{"title":"Free shipping over 50 EUR","body":"Add a little more to ship for free."}"""),
-                Variant("bundle", """{"title":"Complete your kit","body":"Save 10% when you buy three items."}""", "cart"),
+                Variant("bundle", """{"title":"Complete your kit","body":"Save 10% when you buy three items."}""", "cart", "cart:nonempty"),
             ],
         },
     ];

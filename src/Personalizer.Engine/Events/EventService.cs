@@ -4,7 +4,8 @@ using Personalizer.Engine.Storage;
 namespace Personalizer.Engine.Events;
 
 /// <param name="Queued">Durable in this node's log, applied when the profile store is reachable again.</param>
-public readonly record struct IngestResult(int Accepted, int Duplicates, int Queued);
+/// <param name="Dropped">Events of visitors who refused tracking: counted, never stored.</param>
+public readonly record struct IngestResult(int Accepted, int Duplicates, int Queued, int Dropped);
 
 /// <summary>Takes a batch of events: validated by the caller with <see cref="EventValidator"/>, then durable, then folded.</summary>
 public sealed class EventService(Ledger ledger)
@@ -13,6 +14,6 @@ public sealed class EventService(Ledger ledger)
     public async Task<IngestResult> IngestAsync(string site, TrackedEvent[] events, CancellationToken ct = default)
     {
         var outcome = await ledger.SubmitAsync(new EventBatchRecord(site, events), ct).ConfigureAwait(false);
-        return new IngestResult(outcome.Applied, outcome.Duplicates, outcome.Queued);
+        return new IngestResult(outcome.Applied, outcome.Duplicates, outcome.Queued, outcome.Dropped);
     }
 }

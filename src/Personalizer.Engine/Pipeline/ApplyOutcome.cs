@@ -10,6 +10,9 @@ public sealed class ApplyOutcome
     public bool Found { get; set; }
     public ConfigChangeResult Config { get; set; }
 
+    /// <summary>Events of visitors who refused tracking: counted, not stored.</summary>
+    public int Dropped { get; set; }
+
     /// <summary>Durable in the log but waiting for the profile store; applied, in order, when it is back.</summary>
     public int Queued { get; set; }
 

@@ -520,6 +520,11 @@ public sealed class Ledger : IAsyncDisposable
                 continue;
             }
             var profile = await LoadAsync(work, e.VisitorId).ConfigureAwait(false);
+            if (profile.Preferences.Tracking == TrackingConsent.Denied)
+            {
+                outcome.Dropped++; // the visitor refused tracking: counted, never stored
+                continue;
+            }
             if (AppliedOf(profile) < seq)
             {
                 if (profile.VisitorId == e.VisitorId)
@@ -640,6 +645,15 @@ public sealed class Ledger : IAsyncDisposable
         var profile = await LoadAsync(work, r.VisitorId).ConfigureAwait(false);
         if (AppliedOf(profile) < seq)
         {
+            if (r.Preferences.Tracking == TrackingConsent.Denied && profile.Preferences.Tracking != TrackingConsent.Denied)
+            {
+                // Tracking refused: the stored behaviour goes; who the visitor is and what they chose stays.
+                var erased = InPlaceOf(profile);
+                erased.CustomerId = profile.CustomerId;
+                erased.MergedVisitorIds = profile.MergedVisitorIds;
+                work.Profiles[profile.VisitorId] = erased;
+                profile = erased;
+            }
             profile.Preferences = r.Preferences;
             work.Dirty.Add(profile.VisitorId);
             await work.SaveAsync(_store, this, seq).ConfigureAwait(false);

@@ -163,6 +163,7 @@ public static class ProfileFolder
         p.Orders++;
         p.Revenue = Math.Round(p.Revenue + e.Revenue, 2);
         p.LastOrderAt = Math.Max(p.LastOrderAt, e.Timestamp);
+        p.FirstOrderAt = p.FirstOrderAt == 0 ? e.Timestamp : Math.Min(p.FirstOrderAt, e.Timestamp);
         p.LastOrderId = e.OrderId;
         p.Currency = e.Currency ?? p.Currency;
         foreach (var line in e.Lines ?? [])
@@ -192,6 +193,14 @@ public static class ProfileFolder
         foreach (var category in item.Categories)
         {
             AddAffinity(p.Affinity, category, weight, ts, s);
+        }
+        if (!string.IsNullOrEmpty(item.Brand))
+        {
+            AddAffinity(p.BrandAffinity, item.Brand, weight, ts, s);
+        }
+        foreach (var tag in item.Tags)
+        {
+            AddAffinity(p.TagAffinity, tag, weight, ts, s);
         }
     }
 

@@ -6,6 +6,7 @@ public static class ProfileMerger
     public static void MergeInto(VisitorProfile target, VisitorProfile source, FoldSettings s)
     {
         target.FirstSeen = Min(target.FirstSeen, source.FirstSeen);
+        target.FirstOrderAt = Min(target.FirstOrderAt, source.FirstOrderAt);
         target.LastSeen = Math.Max(target.LastSeen, source.LastSeen);
         target.LastEventAt = Math.Max(target.LastEventAt, source.LastEventAt);
         target.Sessions += source.Sessions;
@@ -41,9 +42,12 @@ public static class ProfileMerger
         target.PurchasedItems = [.. target.PurchasedItems.Concat(source.PurchasedItems).Distinct().Take(s.PurchasedItemsLimit)];
         target.RecentSearches = [.. target.RecentSearches.Concat(source.RecentSearches).Distinct().Take(s.RecentSearchesLimit)];
 
-        foreach (var a in source.Affinity)
+        foreach (var (into, from) in new[] { (target.Affinity, source.Affinity), (target.BrandAffinity, source.BrandAffinity), (target.TagAffinity, source.TagAffinity) })
         {
-            ProfileFolder.AddAffinity(target.Affinity, a.Category, a.Score, a.UpdatedAt, s);
+            foreach (var a in from)
+            {
+                ProfileFolder.AddAffinity(into, a.Category, a.Score, a.UpdatedAt, s);
+            }
         }
 
         // Privacy wins a conflict: the more restrictive choice of the two is kept.

@@ -48,6 +48,12 @@ public sealed class VisitorProfile
     [Key(23)] public long Revision { get; set; }
     /// <summary>On a store shared by several nodes: the last log sequence number of each node folded into this profile.</summary>
     [Key(24)] public Dictionary<string, long>? AppliedByNode { get; set; }
+    /// <summary>Per-brand affinity, decaying like <see cref="Affinity"/>.</summary>
+    [Key(25)] public List<CategoryAffinity> BrandAffinity { get; set; } = [];
+    /// <summary>Per-tag affinity (the catalogue's item tags), decaying like <see cref="Affinity"/>.</summary>
+    [Key(26)] public List<CategoryAffinity> TagAffinity { get; set; } = [];
+    /// <summary>Unix milliseconds of the first order (0 without orders); with <see cref="LastOrderAt"/>, what the lifetime-value model reads.</summary>
+    [Key(27)] public long FirstOrderAt { get; set; }
 
     [IgnoreMember] public bool IsRedirect => MergedInto is not null;
 }

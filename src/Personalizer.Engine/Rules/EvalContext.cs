@@ -1,4 +1,5 @@
 using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Crm;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Profiles;
 
@@ -14,10 +15,14 @@ public sealed class EvalContext
     private double _cartValue = double.NaN;
     private string? _topCategory;
     private double _topScore;
+    private CustomerInsight? _insight;
+    private string? _topBrand;
+    private string? _topTag;
     private readonly sbyte[] _segments;
 
-    public EvalContext(VisitorProfile? profile, RequestContext request, CatalogSnapshot catalog, long nowMs, CompiledSegments segments, double affinityHalfLifeDays = 14)
+    public EvalContext(VisitorProfile? profile, RequestContext request, CatalogSnapshot catalog, long nowMs, CompiledSegments segments, double affinityHalfLifeDays = 14, CustomerModel? customers = null)
     {
+        Customers = customers;
         Profile = profile;
         Request = request;
         Catalog = catalog;
@@ -39,6 +44,14 @@ public sealed class EvalContext
     public DateTime Now { get; }
     public CompiledSegments Segments { get; }
     public double AffinityHalfLifeMs { get; }
+    public CustomerModel? Customers { get; }
+
+    /// <summary>RFM, lifetime value and lifecycle stage, computed on first use.</summary>
+    public CustomerInsight Insight => _insight ??= CustomerInsights.Of(Profile, Customers, NowMs);
+
+    public string TopBrand => _topBrand ??= Top(Profile?.BrandAffinity);
+
+    public string TopTag => _topTag ??= Top(Profile?.TagAffinity);
 
     public double CartValue
     {
@@ -85,6 +98,22 @@ public sealed class EvalContext
         var result = Segments[index].Evaluate(this);
         _segments[index] = result ? (sbyte)1 : (sbyte)-1;
         return result;
+    }
+
+    private string Top(List<CategoryAffinity>? affinity)
+    {
+        var best = "";
+        var bestScore = 0d;
+        foreach (var a in affinity ?? [])
+        {
+            var score = ProfileFolder.AffinityAt(a, NowMs, AffinityHalfLifeMs);
+            if (score > bestScore || (score == bestScore && string.CompareOrdinal(a.Category, best) < 0))
+            {
+                bestScore = score;
+                best = a.Category;
+            }
+        }
+        return best;
     }
 
     private void ComputeTop()

@@ -56,6 +56,16 @@ public static class Fields
             c => c.Profile is { LastSeen: > 0 } p ? (c.NowMs - p.LastSeen) / 60_000d : 0);
         yield return Str("profile.affinity.top", "the category with the highest decayed affinity, else ''", c => c.TopCategory);
         yield return Num("profile.affinity.topScore", "the decayed affinity score of that category", c => c.TopCategoryScore);
+        yield return Str("profile.affinity.topBrand", "the brand with the highest decayed affinity, else ''", c => c.TopBrand);
+        yield return Str("profile.affinity.topTag", "the item tag with the highest decayed affinity, else ''", c => c.TopTag);
+        yield return Str("profile.lifecycle", "lifecycle stage: visitor, engaged_prospect, first_time_customer, repeat_customer, loyal, at_risk, lapsed (docs/crm.md)", c => c.Insight.Lifecycle);
+        yield return Str("profile.rfm.segment", "RFM segment (champions, loyal, … lost; docs/crm.md), '' without orders", c => c.Insight.Rfm?.Segment ?? "");
+        yield return Num("profile.rfm.r", "recency score 1–5 against the site's customers (5: most recent), 0 without orders", c => c.Insight.Rfm?.R ?? 0);
+        yield return Num("profile.rfm.f", "frequency score 1–5 (orders), 0 without orders", c => c.Insight.Rfm?.F ?? 0);
+        yield return Num("profile.rfm.m", "monetary score 1–5 (revenue), 0 without orders", c => c.Insight.Rfm?.M ?? 0);
+        yield return Num("profile.clv.expected90d", "expected orders in the next 90 days (BG/NBD), 0 without a fitted model", c => c.Insight.Clv?.ExpectedPurchases90d ?? 0);
+        yield return Num("profile.clv.pAlive", "probability the customer is still active (BG/NBD), 0 without orders or model", c => c.Insight.Clv?.ProbabilityAlive ?? 0);
+        yield return Num("profile.clv.value1y", "predicted revenue of the next 12 months (BG/NBD × Gamma-Gamma)", c => c.Insight.Clv?.PredictedValue1y ?? 0);
         yield return Bool("profile.personalization", "false when the visitor switched personalization off", c => c.Profile?.Preferences.PersonalizationEnabled ?? true);
         yield return List("profile.purchasedItems", "ids of purchased items (most recent 100)", (c, v) => c.Profile?.PurchasedItems.Contains(v) ?? false);
         yield return List("profile.viewedItems", "ids of recently viewed items", static (c, v) =>

@@ -29,7 +29,7 @@ public sealed class RulesApiTests : IAsyncLifetime, IDisposable
     private async Task BuyThreeTimes(string visitor)
     {
         var events = Enumerable.Range(0, 3).Select(i =>
-            $$"""{"eventId":"{{visitor}}-o{{i}}","type":"purchase","visitorId":"{{visitor}}","orderId":"o{{i}}","lines":[{"itemId":"sku-run-001","quantity":1,"price":10}]}""");
+            $$"""{"eventId":"{{visitor}}-o{{i}}","type":"purchase","visitorId":"{{visitor}}","orderId":"o{{i}}","lines":[{"itemId":"sku-yog-001","quantity":1,"price":10}]}""");
         await _site.PostJson("/v1/events", $$"""{"events":[{{string.Join(",", events)}}]}""").AssertStatus(HttpStatusCode.Accepted);
     }
 
