@@ -31,9 +31,18 @@ internal static class ClvCommands
                 return 2;
             }
             var customers = s is not null ? ReadSummary(file.FullName) : ReadTransactions(file.FullName);
-            var bgnbd = BgNbd.Fit(customers);
-            var withSpend = customers.Any(c => c.MeanSpend > 0);
-            var gg = withSpend ? GammaGamma.Fit(customers) : null;
+            BgNbdParameters bgnbd;
+            GammaGammaParameters? gg;
+            try
+            {
+                bgnbd = BgNbd.Fit(customers);
+                gg = customers.Any(c => c.MeanSpend > 0) ? GammaGamma.Fit(customers) : null;
+            }
+            catch (ModelFitException ex)
+            {
+                Console.Error.WriteLine($"clv fit: {ex.Message}");
+                return 1;
+            }
             if (parse.GetValue(json))
             {
                 var values = new Dictionary<string, double> { ["r"] = bgnbd.R, ["alpha"] = bgnbd.Alpha, ["a"] = bgnbd.A, ["b"] = bgnbd.B };

@@ -11,6 +11,9 @@ public sealed record BgNbdParameters(double R, double Alpha, double A, double B)
 
 public sealed record GammaGammaParameters(double P, double Q, double V);
 
+/// <summary>A model that cannot be fitted to the data it was given.</summary>
+public sealed class ModelFitException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>
 /// BG/NBD (Fader, Hardie &amp; Lee 2005): purchases while alive follow a Poisson process with a
 /// Gamma(r, α) rate; after each purchase the customer drops out with a Beta(a, b) probability.
@@ -68,7 +71,20 @@ public static class BgNbd
         var value = double.MaxValue;
         for (var round = 0; round < 20; round++)
         {
-            var result = new NelderMeadSimplex(1e-12, 50_000).FindMinimum(objective, best);
+            MinimizationResult result;
+            try
+            {
+                result = new NelderMeadSimplex(1e-12, 50_000).FindMinimum(objective, best);
+            }
+            catch (MaximumIterationsException ex) when (round == 0)
+            {
+                // No maximum of the likelihood on this data (e.g. every customer spends the same).
+                throw new ModelFitException("The likelihood has no maximum on these customers; the model cannot be fitted.", ex);
+            }
+            catch (MaximumIterationsException)
+            {
+                break; // a restart that wanders off keeps the previous minimum
+            }
             var improvement = value - result.FunctionInfoAtMinimum.Value;
             best = result.MinimizingPoint;
             value = result.FunctionInfoAtMinimum.Value;

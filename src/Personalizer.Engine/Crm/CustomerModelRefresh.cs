@@ -144,8 +144,8 @@ public sealed partial class CustomerModelRefresh(
             Quintiles(buyers.Select(b => b.Revenue)));
         var summaries = buyers.Select(b => CustomerInsights.Summary(b.Orders, b.First, b.Last, b.Revenue, nowMs)).ToList();
         var repeat = summaries.Where(c => c.Frequency > 0 && c.MeanSpend > 0).ToList();
-        var bgnbd = buyers.Count >= MinimumCustomers && repeat.Count > 0 ? BgNbd.Fit(summaries) : null;
-        var gg = repeat.Count >= MinimumRepeatCustomers ? GammaGamma.Fit(repeat) : null;
+        var bgnbd = buyers.Count >= MinimumCustomers && repeat.Count > 0 ? TryFit(() => BgNbd.Fit(summaries)) : null;
+        var gg = repeat.Count >= MinimumRepeatCustomers ? TryFit(() => GammaGamma.Fit(repeat)) : null;
         // A fit that did not converge to finite parameters is no model.
         if (bgnbd is not null && !new[] { bgnbd.R, bgnbd.Alpha, bgnbd.A, bgnbd.B }.All(double.IsFinite))
         {
@@ -156,6 +156,18 @@ public sealed partial class CustomerModelRefresh(
             gg = null;
         }
         return new CustomerModel(site, nowMs, buyers.Count, repeat.Count, rfm, bgnbd, gg);
+    }
+
+    private static T? TryFit<T>(Func<T> fit) where T : class
+    {
+        try
+        {
+            return fit();
+        }
+        catch (ModelFitException)
+        {
+            return null; // this part of the model waits for data it can be fitted on
+        }
     }
 
     public override void Dispose()

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace Personalizer.Api.Tests.Crm;
+
+public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
+{
+    // Purchases up to 400 days back, so that lapsed customers exist.
+    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Limits:MaxEventAgeDays"] = "400" });
+    private HttpClient _admin = null!;
+    private HttpClient _site = null!;
+
+    public Task InitializeAsync()
+    {
+        _admin = _app.Client(PersonalizerApp.AdminKey);
+        _site = _app.Client(PersonalizerApp.SiteKey);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    public void Dispose() => _app.Dispose();
+
+    private static string Purchase(string visitor, int n, DateTimeOffset at, double price, string item = "sku-yog-001") =>
+        $$"""{"eventId":"{{visitor}}-p{{n}}","type":"purchase","visitorId":"{{visitor}}","orderId":"{{visitor}}-o{{n}}","timestamp":"{{at.ToString("O", CultureInfo.InvariantCulture)}}","lines":[{"itemId":"{{item}}","quantity":1,"price":{{price.ToString(CultureInfo.InvariantCulture)}}}]}""";
+
+    /// <summary>
+    /// 60 customers drawn from the BG/NBD story itself (a Gamma-distributed purchase rate, a Beta
+    /// chance of dropping out after each purchase, spend around a personal mean), first buying up to
+    /// 50 weeks ago; and "gone", who last bought 380 days ago.
+    /// </summary>
+    private async Task SeedCustomersAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var random = new Random(3);
+        var rates = new MathNet.Numerics.Distributions.Gamma(0.7, 1 / 0.15, random);   // purchases per week: shape 0.7, mean ≈ 0.1
+        var dropouts = new MathNet.Numerics.Distributions.Beta(1, 4, random);
+        var events = new List<string>();
+        for (var c = 0; c < 60; c++)
+        {
+            var rate = rates.Sample();
+            var dropout = dropouts.Sample();
+            var meanSpend = 20 + random.NextDouble() * 80;
+            var weeks = 4 + random.NextDouble() * 46;
+            var t = 0.0;
+            var n = 0;
+            do
+            {
+                events.Add(Purchase($"cust-{c}", n++, now.AddDays(-7 * (weeks - t)), Math.Round(meanSpend * (0.5 + random.NextDouble()), 2)));
+                t += -Math.Log(1 - random.NextDouble()) / rate;
+            }
+            while (t < weeks && random.NextDouble() > dropout);
+        }
+        events.Add(Purchase("gone", 0, now.AddDays(-390), 50));
+        events.Add(Purchase("gone", 1, now.AddDays(-380), 70));
+        foreach (var chunk in events.Chunk(100))
+        {
+            await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+        var model = await (await _admin.PostAsync("/v1/crm/refresh", null)).Json();
+        Assert.Equal(61, model.GetProperty("customers").GetInt32());
+        Assert.True(model.TryGetProperty("bgNbd", out _), model.ToString());
+    }
+
+    private async Task<JsonElement> ProfileAsync(string visitor) => await (await _admin.GetAsync($"/v1/profiles/{visitor}")).Json();
+
+    private async Task<JsonElement> SlotAsync(string visitor, string slot, string context = "{}", bool explain = false)
+    {
+        var response = await _site.PostJson($"/v1/decide{(explain ? "?explain=true" : "")}", $$"""{"visitorId":"{{visitor}}","context":{{context}},"slots":["{{slot}}"]}""");
+        response.EnsureSuccessStatusCode();
+        return (await response.Json()).GetProperty("slots").GetProperty(slot);
+    }
+
+    [Fact]
+    public async Task AVisitorWithOrdersHasRfmLifecycleAndLifetimeValue()
+    {
+        await SeedCustomersAsync();
+        var profile = await ProfileAsync("cust-0");
+        var rfm = profile.GetProperty("rfm");
+        foreach (var score in new[] { "r", "f", "m" })
+        {
+            Assert.InRange(rfm.GetProperty(score).GetInt32(), 1, 5);
+        }
+        Assert.Contains(rfm.GetProperty("segment").GetString(), Personalizer.Engine.Crm.CustomerInsights.Segments);
+        Assert.Contains(profile.GetProperty("lifecycle").GetString(), Personalizer.Engine.Crm.CustomerInsights.Stages);
+        var clv = profile.GetProperty("clv");
+        Assert.InRange(clv.GetProperty("probabilityAlive").GetDouble(), 0, 1);
+        Assert.True(clv.GetProperty("expectedPurchases90d").GetDouble() >= 0);
+        Assert.True(clv.GetProperty("predictedValue1y").GetDouble() >= 0);
+
+        var gone = await ProfileAsync("gone");
+        Assert.Equal("lapsed", gone.GetProperty("lifecycle").GetString());
+        Assert.Equal(1, gone.GetProperty("rfm").GetProperty("r").GetInt32());
+
+        var stranger = await _site.SendEvents(HttpTestExtensions.PageView("pv-1", "stranger"));
+        Assert.Equal("visitor", (await ProfileAsync("stranger")).GetProperty("lifecycle").GetString());
+        Assert.False((await ProfileAsync("stranger")).TryGetProperty("rfm", out _));
+    }
+
+    [Fact]
+    public async Task ARuleOnTheLifecycleStageWorksAndWithoutItTheStageChoosesATaggedVariant()
+    {
+        await SeedCustomersAsync();
+        // Without a rule: the variant tagged lifecycle:lapsed, chosen by the information-driven strategy.
+        var untouched = await SlotAsync("gone", "home-hero", explain: true);
+        Assert.Equal("welcome-back", untouched.GetProperty("variant").GetString());
+        Assert.Equal("lifecycle", untouched.GetProperty("source").GetString());
+        Assert.Contains("lapsed", untouched.GetProperty("reason").GetString());
+
+        await _admin.PutJson("/v1/rules/lapsed-vip", """{"slot":"home-hero","when":"profile.lifecycle == 'lapsed'","then":{"variant":"vip-banner"}}""").AssertStatus(HttpStatusCode.OK);
+        var ruled = await SlotAsync("gone", "home-hero");
+        Assert.Equal("rule:lapsed-vip", ruled.GetProperty("source").GetString());
+        Assert.Equal("vip-banner", ruled.GetProperty("variant").GetString());
+        var active = await ProfileAsync("cust-0");
+        Assert.NotEqual("lapsed", active.GetProperty("lifecycle").GetString());
+        Assert.NotEqual("rule:lapsed-vip", (await SlotAsync("cust-0", "home-hero")).GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task ACartReminderAndTheTopAffinityChooseVariants()
+    {
+        await _site.SendEvents(
+            HttpTestExtensions.ProductView("a1", "runner", "sku-run-001"),
+            HttpTestExtensions.ProductView("a2", "runner", "sku-run-002")).AssertStatus(HttpStatusCode.Accepted);
+        var hero = await SlotAsync("runner", "home-hero");
+        Assert.Equal("running-hero", hero.GetProperty("variant").GetString());
+        Assert.Equal("affinity", hero.GetProperty("source").GetString());
+
+        await _site.SendEvents("""{"eventId":"a3","type":"add_to_cart","visitorId":"runner","itemId":"sku-run-003","quantity":1,"price":30}""").AssertStatus(HttpStatusCode.Accepted);
+        var offer = await SlotAsync("runner", "cart-offer");
+        Assert.Equal("bundle", offer.GetProperty("variant").GetString());
+        Assert.Equal("lifecycle", offer.GetProperty("source").GetString());
+        var profile = await ProfileAsync("runner");
+        Assert.Equal("engaged_prospect", profile.GetProperty("lifecycle").GetString());
+        Assert.NotEmpty(profile.GetProperty("brandAffinity").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task AnExcludedCategoryNeverAppearsInAnySlot()
+    {
+        var views = Enumerable.Range(1, 9).Select(i => HttpTestExtensions.ProductView($"v{i}", "picky", $"sku-run-00{i}")).ToArray();
+        await _site.SendEvents(views).AssertStatus(HttpStatusCode.Accepted);
+        await _site.SendEvents(Enumerable.Range(0, 30).Select(i => HttpTestExtensions.ProductView($"t{i}", $"crowd-{i}", $"sku-run-0{10 + i % 20}")).ToArray()).AssertStatus(HttpStatusCode.Accepted);
+        await _admin.PostAsync("/v1/models/train", null);
+        await _site.PutJson("/v1/visitors/picky/preferences", """{"excludedCategories":["running"]}""").AssertStatus(HttpStatusCode.OK);
+
+        var response = await _site.PostJson("/v1/decide", """{"visitorId":"picky","context":{"attributes":{"itemId":"sku-run-001"}},"slots":["home-hero","home-recs","pdp-similar","cart-offer"]}""");
+        var slots = (await response.Json()).GetProperty("slots");
+        Assert.NotEqual("running-hero", slots.GetProperty("home-hero").GetProperty("variant").GetString());
+        foreach (var slot in new[] { "home-recs", "pdp-similar" })
+        {
+            var items = slots.GetProperty(slot).GetProperty("items").EnumerateArray().ToList();
+            Assert.NotEmpty(items);
+            Assert.DoesNotContain(items, i => i.GetProperty("categories").EnumerateArray().Any(c => c.GetString() == "running"));
+        }
+        var apps = await (await _site.GetAsync("/v1/recommendations/picky?strategy=personalized&count=20")).Json();
+        Assert.DoesNotContain(apps.GetProperty("items").EnumerateArray(), i => i.GetProperty("categories").EnumerateArray().Any(c => c.GetString() == "running"));
+    }
+
+    [Fact]
+    public async Task TrackingDeniedErasesBehaviourAndStopsProfileWrites()
+    {
+        await _site.SendEvents(HttpTestExtensions.PageView("d1", "private"), HttpTestExtensions.ProductView("d2", "private", "sku-run-001")).AssertStatus(HttpStatusCode.Accepted);
+        Assert.Equal(1, (await ProfileAsync("private")).GetProperty("pageViews").GetInt32());
+
+        await _site.PutJson("/v1/visitors/private/preferences", """{"tracking":"denied"}""").AssertStatus(HttpStatusCode.OK);
+        var erased = await ProfileAsync("private");
+        Assert.Equal(0, erased.GetProperty("pageViews").GetInt32());
+        Assert.Empty(erased.GetProperty("recentlyViewed").EnumerateArray());
+        Assert.Empty(erased.GetProperty("affinity").EnumerateArray());
+        Assert.Equal("denied", erased.GetProperty("preferences").GetProperty("tracking").GetString());
+
+        var sent = await (await _site.SendEvents(HttpTestExtensions.PageView("d3", "private"), HttpTestExtensions.PageView("d4", "private"))).Json();
+        Assert.Equal(2, sent.GetProperty("dropped").GetInt32());
+        Assert.Equal(0, sent.GetProperty("accepted").GetInt32());
+        Assert.Equal(0, (await ProfileAsync("private")).GetProperty("pageViews").GetInt32());
+    }
+
+    [Fact]
+    public async Task TheCustomerModelEndpointsAnswerAndRefuseSiteKeys()
+    {
+        await _admin.PostAsync("/v1/crm/refresh", null).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await _admin.GetAsync("/v1/crm/model")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/crm/model")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _site.PostAsync("/v1/crm/refresh", null)).StatusCode);
+    }
+}
