@@ -11,6 +11,7 @@ using Personalizer.Api.Recommendations;
 using Personalizer.Api.Rules;
 using Personalizer.Api.Sdk;
 using Personalizer.Api.Slots;
+using Personalizer.Api.Triggers;
 using Personalizer.Engine;
 using Scalar.AspNetCore;
 
@@ -50,6 +51,7 @@ app.MapSlotsApi();
 app.MapRulesApi();
 app.MapExperimentsApi();
 app.MapCrmApi();
+app.MapTriggersApi();
 app.MapRecommendationsApi();
 
 app.Run();

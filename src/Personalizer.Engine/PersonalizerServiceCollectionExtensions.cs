@@ -19,6 +19,9 @@ using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Faster;
 using Personalizer.Engine.Storage.Redis;
 using Personalizer.Engine.Strategies;
+using Personalizer.Engine.Triggers;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
 
 namespace Personalizer.Engine;
 
@@ -69,6 +72,12 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Crm);
         services.TryAddSingleton<CustomerModels>();
         services.TryAddSingleton<CustomerModelRefresh>();
+        services.TryAddSingleton<TriggerScheduler>();
+        services.TryAddSingleton<TriggerDispatcher>();
+        services.AddHttpClient(TriggerDispatcher.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("Personalizer-Webhooks/1"))
+            .AddResilienceHandler("webhooks", pipeline => pipeline
+                .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Exponential, UseJitter = true })
+                .AddTimeout(TimeSpan.FromSeconds(10)));
         services.TryAddSingleton<ThompsonWeights>();
         services.TryAddSingleton<ExperimentResults>();
         services.TryAddSingleton<SlotReport>();
@@ -88,6 +97,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
         services.AddHostedService(sp => sp.GetRequiredService<ThompsonRefresh>());
         services.AddHostedService(sp => sp.GetRequiredService<CustomerModelRefresh>());
+        services.AddHostedService(sp => sp.GetRequiredService<TriggerDispatcher>());
         return new PersonalizerBuilder(services).UseConfiguredStore();
     }
 }

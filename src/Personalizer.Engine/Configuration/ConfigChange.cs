@@ -13,6 +13,8 @@ public enum ConfigChangeKind : byte
     DeleteSegment = 7,
     PutExperiment = 8,
     DeleteExperiment = 9,
+    PutTrigger = 10,
+    DeleteTrigger = 11,
 }
 
 /// <summary>One change of a site's configuration, as written to the log. Applying it makes a new version.</summary>
@@ -30,4 +32,5 @@ public sealed class ConfigChange
     [Key(6)] public RuleDefinition? Rule { get; init; }
     [Key(7)] public SegmentDefinition? Segment { get; init; }
     [Key(8)] public ExperimentDefinition? Experiment { get; init; }
+    [Key(9)] public TriggerDefinition? Trigger { get; init; }
 }

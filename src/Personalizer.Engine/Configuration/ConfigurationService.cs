@@ -44,6 +44,12 @@ public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed c
     public Task<ConfigChangeResult> DeleteExperimentAsync(string site, string experimentId, string author, CancellationToken ct = default) =>
         SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteExperiment, Id = experimentId, Author = author, At = Now() }, ct);
 
+    public Task<ConfigChangeResult> PutTriggerAsync(string site, TriggerDefinition trigger, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.PutTrigger, Id = trigger.Id, Trigger = trigger, Author = author, At = Now() }, ct);
+
+    public Task<ConfigChangeResult> DeleteTriggerAsync(string site, string triggerId, string author, CancellationToken ct = default) =>
+        SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteTrigger, Id = triggerId, Author = author, At = Now() }, ct);
+
     /// <summary>Compiles a condition against the site's current segments.</summary>
     public CompileResult CompileCondition(string site, string condition) =>
         ConditionCompiler.Compile(condition, id => Current(site).CompiledSegments.Index.TryGetValue(id, out var i) ? i : null);
@@ -69,11 +75,12 @@ public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed c
         {
             users.AddRange(rules.Where(r => r.Condition.SegmentsUsed.Contains(segmentId)).Select(r => $"rule:{r.Definition.Id}"));
         }
-        foreach (var experiment in current.Experiments.Values)
+        foreach (var (kind, id, when) in current.Experiments.Values.Select(e => ("experiment", e.Id, e.Audience))
+            .Concat(current.Triggers.Values.Select(t => ("trigger", t.Id, t.When))))
         {
-            if (experiment.Audience is { } audience && CompileCondition(site, audience).Condition is { } condition && condition.SegmentsUsed.Contains(segmentId))
+            if (when is not null && CompileCondition(site, when).Condition is { } condition && condition.SegmentsUsed.Contains(segmentId))
             {
-                users.Add($"experiment:{experiment.Id}");
+                users.Add($"{kind}:{id}");
             }
         }
         for (var i = 0; i < current.CompiledSegments.Count; i++)

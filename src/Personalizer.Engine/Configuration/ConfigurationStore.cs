@@ -36,6 +36,7 @@ public sealed class ConfigurationStore
         var rules = current.Rules.Values.AsEnumerable();
         var segments = current.Segments.Values.AsEnumerable();
         var experiments = current.Experiments.Values.AsEnumerable();
+        var triggers = current.Triggers.Values.AsEnumerable();
         string summary;
         switch (change.Kind)
         {
@@ -90,6 +91,18 @@ public sealed class ConfigurationStore
                 summary = $"deleted experiment {change.Id}";
                 experiments = experiments.Where(e => e.Id != change.Id);
                 break;
+            case ConfigChangeKind.PutTrigger when change.Trigger is not null:
+                summary = (current.Triggers.ContainsKey(change.Id) ? "updated" : "created") + $" trigger {change.Id}";
+                triggers = triggers.Where(t => t.Id != change.Id).Append(change.Trigger);
+                break;
+            case ConfigChangeKind.DeleteTrigger:
+                if (!current.Triggers.ContainsKey(change.Id))
+                {
+                    return new(ConfigChangeStatus.NotFound, current.Version);
+                }
+                summary = $"deleted trigger {change.Id}";
+                triggers = triggers.Where(t => t.Id != change.Id);
+                break;
             case ConfigChangeKind.Rollback:
                 var target = state.History.FirstOrDefault(v => v.Version == change.TargetVersion);
                 if (target is null)
@@ -101,12 +114,13 @@ public sealed class ConfigurationStore
                 rules = target.Rules.Values;
                 segments = target.Segments.Values;
                 experiments = target.Experiments.Values;
+                triggers = target.Triggers.Values;
                 break;
             default:
                 throw new InvalidOperationException($"Configuration change {change.Kind} is incomplete.");
         }
 
-        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots, rules, segments, experiments);
+        var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots, rules, segments, experiments, triggers);
         state.Publish(next);
         return new(ConfigChangeStatus.Applied, next.Version);
     }

@@ -44,6 +44,9 @@ public sealed class CompiledExperiment
     public SlotDefinition[] ArmSlots { get; }
 }
 
+/// <summary>An enabled trigger with its condition compiled (null: always).</summary>
+public sealed record CompiledTrigger(TriggerDefinition Definition, CompiledCondition? Condition);
+
 /// <summary>
 /// One immutable version of a site's configuration, compiled once: a decide takes one reference at
 /// its start and sees that version to the end; a change publishes a new object (atomic swap).
@@ -52,7 +55,7 @@ public sealed class SiteConfiguration
 {
     public SiteConfiguration(int version, long createdAt, string author, string summary,
         IEnumerable<SlotDefinition> slots, IEnumerable<RuleDefinition>? rules = null, IEnumerable<SegmentDefinition>? segments = null,
-        IEnumerable<ExperimentDefinition>? experiments = null)
+        IEnumerable<ExperimentDefinition>? experiments = null, IEnumerable<TriggerDefinition>? triggers = null)
     {
         Version = version;
         CreatedAt = createdAt;
@@ -78,6 +81,10 @@ public sealed class SiteConfiguration
             compiled.Add(new CompiledRule(rule, result.Condition, from, until));
         }
         Experiments = (experiments ?? []).ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
+        Triggers = (triggers ?? []).ToFrozenDictionary(t => t.Id, StringComparer.Ordinal);
+        CompiledTriggers = [.. Triggers.Values.Where(t => t.Enabled).OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => new CompiledTrigger(t,
+            string.IsNullOrWhiteSpace(t.When) ? null
+                : ConditionCompiler.Compile(t.When, id => CompiledSegments.Index.TryGetValue(id, out var i) ? i : null).Condition ?? ConditionCompiler.Never(t.When)))];
         var running = new List<CompiledExperiment>();
         foreach (var experiment in Experiments.Values.Where(e => e.Status == ExperimentStatus.Running).OrderBy(e => e.Id, StringComparer.Ordinal))
         {
@@ -104,6 +111,10 @@ public sealed class SiteConfiguration
     public FrozenDictionary<string, RuleDefinition> Rules { get; }
     public FrozenDictionary<string, SegmentDefinition> Segments { get; }
     public FrozenDictionary<string, ExperimentDefinition> Experiments { get; }
+    public FrozenDictionary<string, TriggerDefinition> Triggers { get; }
+
+    /// <summary>The enabled triggers with their conditions compiled, by id.</summary>
+    public CompiledTrigger[] CompiledTriggers { get; }
     public CompiledSegments CompiledSegments { get; }
 
     /// <summary>Each slot's running experiments, by id.</summary>
@@ -129,6 +140,7 @@ public sealed class StoredConfigurationVersion
     [Key(5)] public RuleDefinition[] Rules { get; set; } = [];
     [Key(6)] public SegmentDefinition[] Segments { get; set; } = [];
     [Key(7)] public ExperimentDefinition[] Experiments { get; set; } = [];
+    [Key(8)] public TriggerDefinition[] Triggers { get; set; } = [];
 
     public static StoredConfigurationVersion From(SiteConfiguration c) => new()
     {
@@ -140,7 +152,8 @@ public sealed class StoredConfigurationVersion
         Rules = [.. c.Rules.Values],
         Segments = [.. c.Segments.Values],
         Experiments = [.. c.Experiments.Values],
+        Triggers = [.. c.Triggers.Values],
     };
 
-    public SiteConfiguration ToConfiguration() => new(Version, CreatedAt, Author, Summary, Slots, Rules, Segments, Experiments);
+    public SiteConfiguration ToConfiguration() => new(Version, CreatedAt, Author, Summary, Slots, Rules, Segments, Experiments, Triggers);
 }

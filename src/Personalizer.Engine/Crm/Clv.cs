@@ -50,25 +50,40 @@ public static class BgNbd
 
     public static BgNbdParameters Fit(IReadOnlyList<CustomerSummary> customers)
     {
-        var objective = ObjectiveFunction.Value(v =>
+        double Objective(Vector<double> v)
         {
             var m = new BgNbdParameters(Math.Exp(v[0]), Math.Exp(v[1]), Math.Exp(v[2]), Math.Exp(v[3]));
             var ll = LogLikelihood(m, customers);
             return double.IsFinite(ll) ? -ll : double.MaxValue;
-        });
+        }
         var start = Vector<double>.Build.Dense([0, Math.Log(Math.Max(1, customers.Average(c => c.Age)) / 4), 0, 0]);
-        var p = Minimize(objective, start);
+        var p = Minimize(Objective, start);
         return new BgNbdParameters(Math.Exp(p[0]), Math.Exp(p[1]), Math.Exp(p[2]), Math.Exp(p[3]));
     }
 
     /// <summary>
     /// Nelder–Mead, restarted from its own minimum with a fresh simplex until a restart no longer
     /// improves: the BG/NBD likelihood has a long flat ridge in (a, b) where one run stops early.
+    /// A run that exhausts its iterations (a likelihood still rising along a ridge towards infinite
+    /// parameters, e.g. customers with nearly the same purchase rate) ends at the best point it
+    /// evaluated, if that point is finite and within e^±25; otherwise the data have no usable maximum.
     /// </summary>
-    internal static Vector<double> Minimize(IObjectiveFunction objective, Vector<double> start)
+    internal static Vector<double> Minimize(Func<Vector<double>, double> f, Vector<double> start)
     {
+        Vector<double>? bestSeen = null;
+        var bestSeenValue = double.MaxValue;
+        var objective = ObjectiveFunction.Value(v =>
+        {
+            var value = f(v);
+            if (value < bestSeenValue)
+            {
+                bestSeenValue = value;
+                bestSeen = v.Clone();
+            }
+            return value;
+        });
         var best = start;
-        var value = double.MaxValue;
+        var bestValue = double.MaxValue;
         for (var round = 0; round < 20; round++)
         {
             MinimizationResult result;
@@ -76,18 +91,17 @@ public static class BgNbd
             {
                 result = new NelderMeadSimplex(1e-12, 50_000).FindMinimum(objective, best);
             }
-            catch (MaximumIterationsException ex) when (round == 0)
+            catch (MaximumIterationsException ex)
             {
-                // No maximum of the likelihood on this data (e.g. every customer spends the same).
-                throw new ModelFitException("The likelihood has no maximum on these customers; the model cannot be fitted.", ex);
+                if (bestSeen is null || bestSeenValue >= double.MaxValue || bestSeen.Any(x => !double.IsFinite(x) || Math.Abs(x) > 25))
+                {
+                    throw new ModelFitException("The likelihood has no maximum on these customers; the model cannot be fitted.", ex);
+                }
+                return bestSeen;
             }
-            catch (MaximumIterationsException)
-            {
-                break; // a restart that wanders off keeps the previous minimum
-            }
-            var improvement = value - result.FunctionInfoAtMinimum.Value;
+            var improvement = bestValue - result.FunctionInfoAtMinimum.Value;
             best = result.MinimizingPoint;
-            value = result.FunctionInfoAtMinimum.Value;
+            bestValue = result.FunctionInfoAtMinimum.Value;
             if (improvement < 1e-9)
             {
                 break;
@@ -96,7 +110,6 @@ public static class BgNbd
         return best;
     }
 
-    /// <summary>P(alive) for a customer (FHL 2005, eq. 11).</summary>
     public static double ProbabilityAlive(BgNbdParameters m, CustomerSummary c)
     {
         if (c.Frequency <= 0)
@@ -152,7 +165,7 @@ public static class GammaGamma
         {
             throw new ArgumentException("Gamma-Gamma needs customers with repeat purchases and a positive mean spend.", nameof(customers));
         }
-        var objective = ObjectiveFunction.Value(w =>
+        double Objective(Vector<double> w)
         {
             var m = new GammaGammaParameters(Math.Exp(w[0]), Math.Exp(w[1]), Math.Exp(w[2]));
             var sum = 0d;
@@ -161,8 +174,8 @@ public static class GammaGamma
                 sum += LogLikelihood(m, c);
             }
             return double.IsFinite(sum) ? -sum : double.MaxValue;
-        });
-        var pt = BgNbd.Minimize(objective, Vector<double>.Build.Dense([0, 0, Math.Log(repeat.Average(c => c.MeanSpend))]));
+        }
+        var pt = BgNbd.Minimize(Objective, Vector<double>.Build.Dense([0, 0, Math.Log(repeat.Average(c => c.MeanSpend))]));
         return new GammaGammaParameters(Math.Exp(pt[0]), Math.Exp(pt[1]), Math.Exp(pt[2]));
     }
 

@@ -34,6 +34,7 @@ public sealed class Ledger : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _stateDirectory;
     private readonly string _node;
+    private readonly Triggers.TriggerScheduler? _triggers;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _enqueueLock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -57,8 +58,10 @@ public sealed class Ledger : IAsyncDisposable
         TrendingTracker trending,
         PersonalizerOptions options,
         TimeProvider time,
-        ILogger<Ledger> logger)
+        ILogger<Ledger> logger,
+        Triggers.TriggerScheduler? triggers = null)
     {
+        _triggers = triggers;
         _log = log;
         _store = store;
         _catalog = catalog;
@@ -101,6 +104,7 @@ public sealed class Ledger : IAsyncDisposable
             _catalog.Restore(snapshot.Catalog);
             _configuration.Restore(snapshot.Configuration);
             _trending.Restore(snapshot.Trending);
+            _triggers?.Restore(snapshot.PendingMessages);
             from = marker.ReplayFrom;
             _seq = marker.LastSeq;
             _appliedSeq = marker.LastSeq;
@@ -462,6 +466,7 @@ public sealed class Ledger : IAsyncDisposable
             Catalog = _catalog.Snapshot(),
             Configuration = _configuration.Snapshot(),
             Trending = _trending.Snapshot(),
+            PendingMessages = _triggers?.Snapshot() ?? [],
         }.Write(_stateDirectory);
         var durable = _store.CheckpointAsync(new CheckpointMarker(replayFrom, seq), full);
         _checkpoints++;
@@ -555,6 +560,10 @@ public sealed class Ledger : IAsyncDisposable
         foreach (var e in applied ?? [])
         {
             RecordTrending(site, e);
+            if (_triggers is not null && work.Resolved.TryGetValue(e.VisitorId, out var holder))
+            {
+                _triggers.Observe(site, e, work.Profiles[holder], catalog);
+            }
         }
         return outcome;
     }
@@ -610,6 +619,7 @@ public sealed class Ledger : IAsyncDisposable
 
     private async ValueTask<ApplyOutcome> EraseAsync(EraseProfileRecord r, long seq)
     {
+        _triggers?.Forget(r.SiteId, r.VisitorId);
         var work = new Working(r.SiteId);
         var stored = await _store.GetAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
         var profile = await LoadExistingAsync(work, r.VisitorId).ConfigureAwait(false);
@@ -647,6 +657,7 @@ public sealed class Ledger : IAsyncDisposable
         {
             if (r.Preferences.Tracking == TrackingConsent.Denied && profile.Preferences.Tracking != TrackingConsent.Denied)
             {
+                _triggers?.Forget(r.SiteId, profile.VisitorId);
                 // Tracking refused: the stored behaviour goes; who the visitor is and what they chose stays.
                 var erased = InPlaceOf(profile);
                 erased.CustomerId = profile.CustomerId;

@@ -19,6 +19,7 @@ public sealed class StateSnapshot
     [Key(1)] public Dictionary<string, CatalogItem[]> Catalog { get; set; } = [];
     [Key(2)] public Dictionary<string, StoredConfigurationVersion[]> Configuration { get; set; } = [];
     [Key(3)] public Dictionary<string, StoredTrending> Trending { get; set; } = [];
+    [Key(4)] public Triggers.PendingMessage[] PendingMessages { get; set; } = [];
 
     public static string PathFor(string directory, long seq) => Path.Combine(directory, $"state-{seq:D20}.bin");
 

@@ -5,7 +5,9 @@ using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Crm;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Triggers;
 using Personalizer.Engine.Storage.Faster;
 
 namespace Personalizer.Engine.Tests.Pipeline;
@@ -21,7 +23,8 @@ internal sealed class LedgerHarness : IAsyncDisposable
         Log = new FasterEventLog(System.IO.Path.Combine(path, "events"), Options.Faster.EventLogMemoryMb);
         Store = store?.Invoke(Options) ?? new FasterProfileStore(System.IO.Path.Combine(path, "profiles"), Options.Faster, NullLogger.Instance);
         Trending = new TrendingTracker(Time, Options.Profiles.TrendingHalfLifeHours);
-        Ledger = new Ledger(Log, Store, Catalog, Configuration, Trending, Options, Time, NullLogger<Ledger>.Instance);
+        Triggers = new TriggerScheduler(Configuration, new CustomerModels(), Options);
+        Ledger = new Ledger(Log, Store, Catalog, Configuration, Trending, Options, Time, NullLogger<Ledger>.Instance, Triggers);
     }
 
     public PersonalizerOptions Options { get; }
@@ -32,6 +35,7 @@ internal sealed class LedgerHarness : IAsyncDisposable
     public ConfigurationStore Configuration { get; } = new();
     public TrendingTracker Trending { get; }
     public Ledger Ledger { get; }
+    public TriggerScheduler Triggers { get; }
 
     /// <param name="store">Another store than FASTER in <paramref name="path"/> (e.g. a shared Redis).</param>
     public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null)

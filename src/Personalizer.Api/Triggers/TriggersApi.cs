@@ -1,0 +1,130 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Personalizer.Api.Http;
+using Personalizer.Engine;
+using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Triggers;
+
+namespace Personalizer.Api.Triggers;
+
+public sealed record TriggerRequest(string? Description, string? Event, string? When, double? WaitMinutes, string? CancelOn, string? Webhook, string? Secret, bool? Enabled);
+
+/// <param name="Waiting">Messages of this trigger waiting for their time or for a retry.</param>
+public sealed record TriggerResponse(string Id, string? Description, string Event, string? When, double WaitMinutes, string? CancelOn, string Webhook, bool Enabled, bool SecretSet, int Waiting);
+
+public sealed record TriggerChangeResponse(int Version, TriggerResponse Trigger);
+
+public static class TriggersApi
+{
+    public const double MaxWaitMinutes = 30 * 24 * 60;
+
+    public static IEndpointRouteBuilder MapTriggersApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/triggers").WithTags("Triggers").RequireAuthorization(Policies.Admin);
+        group.MapGet("/", List).Produces<List<TriggerResponse>>();
+        group.MapGet("/{triggerId}", Get).Produces<TriggerResponse>();
+        group.MapPut("/{triggerId}", Put).Accepts<TriggerRequest>("application/json").Produces<TriggerChangeResponse>()
+            .WithMetadata(new RequestSizeLimitAttribute(16 * 1024))
+            .WithSummary("Create or replace a triggered message (cart or browse abandonment, purchase programmes); the secret may be left out to keep the current one.");
+        group.MapDelete("/{triggerId}", Delete);
+        return app;
+    }
+
+    private static TriggerResponse ToResponse(TriggerDefinition t, TriggerScheduler scheduler, string site) => new(
+        t.Id, t.Description, t.Event, t.When, t.WaitMinutes, t.CancelOn, t.Webhook, t.Enabled, t.Secret.Length > 0,
+        scheduler.Pending.Count(m => m.Site == site && m.Trigger == t.Id));
+
+    private static Ok<List<TriggerResponse>> List(HttpContext http, ConfigurationService configuration, TriggerScheduler scheduler)
+    {
+        var site = http.Caller().Site;
+        return TypedResults.Ok(configuration.Current(site).Triggers.Values.OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => ToResponse(t, scheduler, site)).ToList());
+    }
+
+    private static IResult Get(string triggerId, HttpContext http, ConfigurationService configuration, TriggerScheduler scheduler)
+    {
+        if (JsonBody.InvalidId("triggerId", triggerId) is { } invalid)
+        {
+            return invalid;
+        }
+        var site = http.Caller().Site;
+        return configuration.Current(site).Triggers.TryGetValue(triggerId, out var t) ? TypedResults.Ok(ToResponse(t, scheduler, site)) : NotFound(triggerId);
+    }
+
+    private static async Task<IResult> Put(string triggerId, HttpContext http, ConfigurationService configuration, TriggerScheduler scheduler, CancellationToken ct)
+    {
+        if (JsonBody.InvalidId("triggerId", triggerId) is { } invalid)
+        {
+            return invalid;
+        }
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.TriggerRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var site = http.Caller().Site;
+        var existing = configuration.Current(site).Triggers.GetValueOrDefault(triggerId);
+        var errors = new ValidationErrors();
+        if (!EventTypes.TryParse(body!.Event, out _))
+        {
+            errors.Add("event", $"must be an event type: {string.Join(", ", EventTypes.All)}");
+        }
+        if (body.CancelOn is not null && !EventTypes.TryParse(body.CancelOn, out _))
+        {
+            errors.Add("cancelOn", $"must be an event type: {string.Join(", ", EventTypes.All)}");
+        }
+        errors.Text("description", body.Description, 1024);
+        errors.Text("when", body.When, 4096);
+        if (!string.IsNullOrWhiteSpace(body.When) && configuration.CompileCondition(site, body.When) is { Ok: false } compiled)
+        {
+            var first = compiled.Errors[0];
+            errors.Add("when", $"line {first.Line}, column {first.Column}: {first.Message}");
+        }
+        var wait = body.WaitMinutes ?? 0;
+        errors.Number("waitMinutes", wait, 0, MaxWaitMinutes);
+        if (!Uri.TryCreate(body.Webhook, UriKind.Absolute, out var webhook) || (webhook.Scheme != Uri.UriSchemeHttps && webhook.Scheme != Uri.UriSchemeHttp))
+        {
+            errors.Add("webhook", "must be an absolute http(s) URL");
+        }
+        var secret = body.Secret ?? existing?.Secret;
+        if (secret is null)
+        {
+            errors.Add("secret", "is required (16 to 256 characters): the receiver checks the signature with it");
+        }
+        else if (secret.Length is < 16 or > 256)
+        {
+            errors.Add("secret", "must have 16 to 256 characters");
+        }
+        if (!errors.IsEmpty)
+        {
+            return JsonBody.Invalid(errors);
+        }
+        var trigger = new TriggerDefinition
+        {
+            Id = triggerId,
+            Description = body.Description,
+            Event = body.Event!,
+            When = string.IsNullOrWhiteSpace(body.When) ? null : body.When,
+            WaitMinutes = wait,
+            CancelOn = body.CancelOn,
+            Webhook = body.Webhook!,
+            Secret = secret!,
+            Enabled = body.Enabled ?? true,
+        };
+        var result = await configuration.PutTriggerAsync(site, trigger, http.Actor(), ct);
+        return TypedResults.Ok(new TriggerChangeResponse(result.Version, ToResponse(trigger, scheduler, site)));
+    }
+
+    private static async Task<IResult> Delete(string triggerId, HttpContext http, ConfigurationService configuration, CancellationToken ct)
+    {
+        if (JsonBody.InvalidId("triggerId", triggerId) is { } invalid)
+        {
+            return invalid;
+        }
+        var result = await configuration.DeleteTriggerAsync(http.Caller().Site, triggerId, http.Actor(), ct);
+        return result.Status == ConfigChangeStatus.NotFound ? NotFound(triggerId) : TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NotFound(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such trigger", detail: $"This site has no trigger '{id}'.");
+}
