@@ -33,6 +33,22 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// The console: no script, style or connection from anywhere but this service, and never framed.
+app.Use(async (context, next) =>
+{
+    if (context.Request.Path.Value is "/admin")
+    {
+        context.Response.Redirect("/admin/");
+        return;
+    }
+    if (context.Request.Path.StartsWithSegments("/admin"))
+    {
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https: http:; frame-ancestors 'none'";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+    await next();
+});
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseCors();

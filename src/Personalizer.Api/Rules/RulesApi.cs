@@ -15,6 +15,8 @@ public static class RulesApi
         rules.MapGet("/", ListRules).Produces<List<RuleResponse>>().WithSummary("Every rule, in the order they run per slot.");
         rules.MapPost("/validate", Validate).Accepts<ValidateRequest>("application/json").Produces<ValidateResponse>()
             .WithSummary("Compile a condition; 422 with the positions of its errors.");
+        rules.MapGet("/fields", ListFields).Produces<List<FieldResponse>>()
+            .WithSummary("Every field a condition can read, with its type (also context.utm.NAME and context.NAME for page attributes).");
         rules.MapGet("/{ruleId}", GetRule).Produces<RuleResponse>();
         rules.MapPut("/{ruleId}", PutRule).Accepts<RuleRequest>("application/json").Produces<RuleChangeResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
@@ -40,6 +42,18 @@ public static class RulesApi
             .ToList();
         return TypedResults.Ok(list);
     }
+
+    private static Ok<List<FieldResponse>> ListFields() =>
+        TypedResults.Ok(Fields.All.Values.OrderBy(f => f.Path, StringComparer.Ordinal)
+            .Select(f => new FieldResponse(f.Path, f.Type switch
+            {
+                ConditionType.Bool => "boolean",
+                ConditionType.Number => "number",
+                ConditionType.Text => "string",
+                ConditionType.StringList => "list of strings",
+                ConditionType.NumberList => "list of numbers",
+                _ => "duration",
+            }, f.Description)).ToList());
 
     private static async Task<IResult> Validate(HttpContext http, ConfigurationService configuration, CancellationToken ct)
     {

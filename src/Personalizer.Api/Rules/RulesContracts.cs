@@ -39,6 +39,8 @@ public sealed record ValidateResponse(bool Valid, List<string> Segments);
 
 public sealed record ConditionErrorResponse(int Line, int Column, string Message);
 
+public sealed record FieldResponse(string Path, string Type, string Description);
+
 internal static class RulesMapping
 {
     public const int MaxConditionLength = Parser.MaxLength;

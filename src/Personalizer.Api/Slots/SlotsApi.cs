@@ -19,6 +19,8 @@ public static class SlotsApi
 
         var config = app.MapGroup("/v1/config").WithTags("Configuration").RequireAuthorization(Policies.Admin);
         config.MapGet("/history", History).Produces<List<ConfigVersionResponse>>().WithSummary("Every configuration version: who, when, what changed.");
+        config.MapGet("/versions/{version:int}", Version).Produces<ConfigVersionContent>()
+            .WithSummary("Everything one configuration version holds (trigger secrets left out), for reading and comparing versions.");
         config.MapPost("/rollback/{version:int}", Rollback).Produces<ConfigVersionResponse>()
             .WithSummary("Make a new version whose content equals an earlier one.");
         return app;
@@ -79,6 +81,14 @@ public static class SlotsApi
         return result.Status == ConfigChangeStatus.UnknownVersion
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such version", detail: $"This site has no configuration version {version}.")
             : TypedResults.Ok(configuration.Current(site).ToResponse());
+    }
+
+    private static IResult Version(int version, HttpContext http, ConfigurationService configuration)
+    {
+        var found = configuration.History(http.Caller().Site).FirstOrDefault(v => v.Version == version);
+        return found is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such version", detail: $"This site has no configuration version {version}.")
+            : TypedResults.Ok(found.ToContent());
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(string slotId) =>

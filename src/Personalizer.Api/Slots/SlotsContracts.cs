@@ -31,6 +31,12 @@ public sealed record SlotChangeResponse(int Version, SlotResponse Slot);
 
 public sealed record ConfigVersionResponse(int Version, DateTimeOffset CreatedAt, string Author, string Summary, List<string> Slots);
 
+/// <summary>One version's whole content, each list ordered by id.</summary>
+public sealed record ConfigVersionContent(
+    int Version, DateTimeOffset CreatedAt, string Author, string Summary,
+    List<SlotResponse> Slots, List<Rules.RuleResponse> Rules, List<Rules.SegmentResponse> Segments,
+    List<Experiments.ExperimentResponse> Experiments, List<Triggers.TriggerResponse> Triggers);
+
 internal static class SlotsMapping
 {
     public static SlotDefinition? ToSlot(this SlotRequest r, string id, ValidationErrors errors)
@@ -91,6 +97,14 @@ internal static class SlotsMapping
         ? new(s.Id, SlotKinds.Content, s.Description, s.DefaultVariant, [.. s.Variants.Select(v => new VariantResponse(v.Id, v.Content, v.Tags))], null, null, null)
         : new(s.Id, SlotKinds.Recommendations, s.Description, null, null, s.Strategy, s.Count,
             new FiltersResponse(s.Filters.ExcludePurchased, s.Filters.ExcludeInCart, s.Filters.InStockOnly, s.Filters.IncludeCategories, s.Filters.ExcludeCategories, s.Filters.MaxPerCategory));
+
+    public static ConfigVersionContent ToContent(this SiteConfiguration c) => new(
+        c.Version, DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt), c.Author, c.Summary,
+        [.. c.Slots.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => s.ToResponse())],
+        [.. c.Rules.Values.OrderBy(r => r.Id, StringComparer.Ordinal).Select(Rules.RulesMapping.ToResponse)],
+        [.. c.Segments.Values.OrderBy(s => s.Id, StringComparer.Ordinal).Select(Rules.RulesMapping.ToResponse)],
+        [.. c.Experiments.Values.OrderBy(e => e.Id, StringComparer.Ordinal).Select(Experiments.ExperimentsMapping.ToResponse)],
+        [.. c.Triggers.Values.OrderBy(t => t.Id, StringComparer.Ordinal).Select(t => Triggers.TriggersApi.ToResponse(t, waiting: 0))]);
 
     public static ConfigVersionResponse ToResponse(this SiteConfiguration c) => new(
         c.Version, DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt), c.Author, c.Summary, [.. c.Slots.Keys.Order(StringComparer.Ordinal)]);

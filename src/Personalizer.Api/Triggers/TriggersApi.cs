@@ -31,9 +31,12 @@ public static class TriggersApi
         return app;
     }
 
-    private static TriggerResponse ToResponse(TriggerDefinition t, TriggerScheduler scheduler, string site) => new(
-        t.Id, t.Description, t.Event, t.When, t.WaitMinutes, t.CancelOn, t.Webhook, t.Enabled, t.Secret.Length > 0,
-        scheduler.Pending.Count(m => m.Site == site && m.Trigger == t.Id));
+    private static TriggerResponse ToResponse(TriggerDefinition t, TriggerScheduler scheduler, string site) =>
+        t.ToResponse(scheduler.Pending.Count(m => m.Site == site && m.Trigger == t.Id));
+
+    /// <summary>The trigger as the API shows it: the secret only as <c>secretSet</c>.</summary>
+    internal static TriggerResponse ToResponse(this TriggerDefinition t, int waiting) => new(
+        t.Id, t.Description, t.Event, t.When, t.WaitMinutes, t.CancelOn, t.Webhook, t.Enabled, t.Secret.Length > 0, waiting);
 
     private static Ok<List<TriggerResponse>> List(HttpContext http, ConfigurationService configuration, TriggerScheduler scheduler)
     {

@@ -25,8 +25,13 @@ public static class RecommendationFilter
                 break;
             }
             var item = context.Catalog.Find(candidate.ItemId);
-            if (item is null || !Passes(item, context.Profile, slot.Filters, result))
+            if (item is null)
             {
+                continue;
+            }
+            if (Rejection(item, context.Profile, slot.Filters, result) is { } reason)
+            {
+                Explain(context, item, reason);
                 continue;
             }
             if (perCategory is not null && item.PrimaryCategory is { } category)
@@ -34,6 +39,7 @@ public static class RecommendationFilter
                 perCategory.TryGetValue(category, out var n);
                 if (n >= slot.Filters.MaxPerCategory)
                 {
+                    Explain(context, item, $"already {n} items of {category} (at most {slot.Filters.MaxPerCategory})");
                     continue;
                 }
                 perCategory[category] = n + 1;
@@ -73,39 +79,54 @@ public static class RecommendationFilter
         return n;
     }
 
-    public static bool Passes(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already)
+    public static bool Passes(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already) =>
+        Rejection(item, profile, filters, already) is null;
+
+    /// <summary>With explain: the first removals of a list, item and reason (bounded, so a trace stays readable).</summary>
+    private static void Explain(DecisionContext context, CatalogItem item, string reason)
+    {
+        if (context.Trace is { Count: < MaxExplained } trace)
+        {
+            trace.Add(new TraceStep("filter", "removed", $"{item.Id}: {reason}"));
+        }
+    }
+
+    private const int MaxExplained = 40;
+
+    /// <summary>Why an item may not be listed (null: it may). The reasons are constant strings: no allocation when not explaining.</summary>
+    private static string? Rejection(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already)
     {
         if (filters.InStockOnly && !item.InStock)
         {
-            return false;
+            return "out of stock";
         }
         if (filters.IncludeCategories.Length > 0 && !AnyIn(item.Categories, filters.IncludeCategories))
         {
-            return false;
+            return "not in the slot's categories";
         }
         if (AnyIn(item.Categories, filters.ExcludeCategories))
         {
-            return false;
+            return "in a category the slot excludes";
         }
         foreach (var r in already)
         {
             if (ReferenceEquals(r.Item, item))
             {
-                return false;
+                return "already listed";
             }
         }
         if (profile is null)
         {
-            return true;
+            return null;
         }
         // The visitor's own exclusions hold everywhere, whatever the slot says.
         if (AnyIn(item.Categories, profile.Preferences.ExcludedCategories))
         {
-            return false;
+            return "in a category the visitor excluded";
         }
         if (filters.ExcludePurchased && profile.PurchasedItems.Contains(item.Id))
         {
-            return false;
+            return "already purchased";
         }
         if (filters.ExcludeInCart)
         {
@@ -113,11 +134,11 @@ public static class RecommendationFilter
             {
                 if (line.ItemId == item.Id)
                 {
-                    return false;
+                    return "in the cart";
                 }
             }
         }
-        return true;
+        return null;
     }
 
     private static bool AnyIn(string[] categories, IReadOnlyList<string> set)

@@ -154,6 +154,10 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
             Assert.NotEmpty(items);
             Assert.DoesNotContain(items, i => i.GetProperty("categories").EnumerateArray().Any(c => c.GetString() == "running"));
         }
+        // Explain says which filter removed which item.
+        var explained = await SlotAsync("picky", "home-recs", explain: true);
+        Assert.Contains(explained.GetProperty("trace").EnumerateArray(), t => t.GetProperty("strategy").GetString() == "filter"
+            && t.GetProperty("detail").GetString()!.EndsWith("in a category the visitor excluded", StringComparison.Ordinal));
         var apps = await (await _site.GetAsync("/v1/recommendations/picky?strategy=personalized&count=20")).Json();
         Assert.DoesNotContain(apps.GetProperty("items").EnumerateArray(), i => i.GetProperty("categories").EnumerateArray().Any(c => c.GetString() == "running"));
     }
