@@ -36,6 +36,7 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(Personalizer.Engine.Experiments.ExperimentReport))]
 [JsonSerializable(typeof(Personalizer.Engine.Experiments.SlotReportResult))]
 [JsonSerializable(typeof(Personalizer.Engine.Crm.CustomerModel))]
+[JsonSerializable(typeof(Personalizer.Api.Decisions.PreviewRequest))]
 [JsonSerializable(typeof(Personalizer.Api.Slots.ConfigVersionContent))]
 [JsonSerializable(typeof(List<Personalizer.Api.Rules.FieldResponse>))]
 [JsonSerializable(typeof(Personalizer.Api.Triggers.TriggerRequest))]

@@ -62,7 +62,9 @@ public sealed class DecisionEngine
     {
         var started = _time.GetTimestamp();
         var configuration = _configuration.Current(site);
-        var context = await ContextAsync(site, request.VisitorId, request.Context, configuration, request.Explain, started, ct).ConfigureAwait(false);
+        var context = request.Profile is { } supplied
+            ? Context(site, request.VisitorId, supplied, false, request.Context, configuration, request.Explain)
+            : await ContextAsync(site, request.VisitorId, request.Context, configuration, request.Explain, started, ct).ConfigureAwait(false);
         var slots = new List<SlotDecision>(request.Slots.Count);
         List<string>? unknown = null;
         foreach (var slotId in request.Slots)
@@ -82,7 +84,10 @@ public sealed class DecisionEngine
             UnknownSlots = (IReadOnlyList<string>?)unknown ?? [],
             ConfigurationVersion = configuration.Version,
         };
-        _impressions.Record(site, request.VisitorId, context.NowMs, decision);
+        if (!request.Preview)
+        {
+            _impressions.Record(site, request.VisitorId, context.NowMs, decision);
+        }
         return decision;
     }
 
@@ -116,21 +121,23 @@ public sealed class DecisionEngine
         {
             unavailable = true; // the store is away: non-personal fallbacks, within the budget
         }
-        return new DecisionContext
-        {
-            Site = site,
-            VisitorId = visitorId,
-            Profile = profile,
-            Request = request,
-            Configuration = configuration,
-            Catalog = _catalog.Get(site),
-            NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            Explain = explain,
-            AffinityHalfLifeDays = _affinityHalfLifeDays,
-            ProfileUnavailable = unavailable,
-            Customers = _customers.Current(site),
-        };
+        return Context(site, visitorId, profile, unavailable, request, configuration, explain);
     }
+
+    private DecisionContext Context(string site, string visitorId, VisitorProfile? profile, bool unavailable, RequestContext request, SiteConfiguration configuration, bool explain) => new()
+    {
+        Site = site,
+        VisitorId = visitorId,
+        Profile = profile,
+        Request = request,
+        Configuration = configuration,
+        Catalog = _catalog.Get(site),
+        NowMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        Explain = explain,
+        AffinityHalfLifeDays = _affinityHalfLifeDays,
+        ProfileUnavailable = unavailable,
+        Customers = _customers.Current(site),
+    };
 
     private TimeSpan Remaining(long started)
     {

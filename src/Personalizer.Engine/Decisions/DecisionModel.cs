@@ -26,6 +26,12 @@ public sealed class DecisionRequest
     public RequestContext Context { get; init; } = RequestContext.Empty;
     public required IReadOnlyList<string> Slots { get; init; }
     public bool Explain { get; init; }
+
+    /// <summary>A preview: decide for this profile instead of the stored one.</summary>
+    public VisitorProfile? Profile { get; init; }
+
+    /// <summary>A preview from the console: nothing is recorded (no impression, so reports and experiments stay true).</summary>
+    public bool Preview { get; init; }
 }
 
 /// <summary>Everything a strategy may read for one decide; one configuration version, one catalogue snapshot.</summary>

@@ -483,25 +483,29 @@ async function segmentsView(selected) {
 async function previewView() {
   const visitor = h("input", { id: "preview-visitor", type: "text", placeholder: "a visitor id (empty: a new visitor)" });
   const context = h("textarea", { id: "preview-context", rows: 4, value: JSON.stringify({ device: "desktop", url: "/demo/", utm: { campaign: "" } }, null, 1) });
+  const typed = h("textarea", { id: "preview-profile", rows: 4, placeholder: '{"orders": 4, "revenue": 320, "daysSinceLastOrder": 200, "cartItems": ["sku-run-001"], "affinity": {"yoga": 3}}' });
   const out = h("div", { id: "preview-result" });
   const error = h("p", { class: "error", role: "alert" });
   const form = h("form", { class: "card" }, h("h3", {}, "Preview as a visitor"),
     h("label", { for: "preview-visitor" }, "Visitor id"), visitor,
     h("label", { for: "preview-context" }, "Page context (JSON: url, device, country, language, utm, attributes)"), context,
+    h("label", { for: "preview-profile" }, "Or a typed profile instead of the stored one (JSON, optional: orders, revenue, daysSinceLastOrder, viewedItems, cartItems, purchasedItems, affinity, excludedCategories, personalization)"), typed,
     h("p", {}, h("button", { type: "submit", id: "preview-run" }, "Show what they would see")), error);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.textContent = "";
-    let ctx;
+    let ctx, profile;
     try {
       ctx = JSON.parse(context.value || "{}");
+      profile = typed.value.trim() ? JSON.parse(typed.value) : undefined;
     } catch {
-      error.textContent = "The context must be a JSON object.";
+      error.textContent = "The context and the typed profile must be JSON objects.";
       return;
     }
     try {
+      // A preview is explained and never recorded: it counts as no impression in reports or experiments.
       const id = visitor.value.trim() || `preview-${crypto.randomUUID()}`;
-      const decision = await api("/v1/decide?explain=true", { method: "POST", body: { visitorId: id, context: ctx, slots: state.slots.map((s) => s.id) } });
+      const decision = await api("/v1/decide/preview", { method: "POST", body: { visitorId: id, context: ctx, slots: state.slots.map((s) => s.id), profile } });
       out.replaceChildren(h("p", { class: "muted" }, `Configuration version ${decision.configVersion}, visitor ${id}`),
         ...Object.entries(decision.slots).map(([slotId, a]) => slotCard(slotId, a)));
     } catch (err) {
