@@ -4,24 +4,9 @@ using System.Text.Json;
 
 namespace Personalizer.Api.Tests.Crm;
 
-public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
+/// <remarks>Events up to 400 days back are accepted here, so that lapsed customers exist.</remarks>
+public sealed class CustomerIntelligenceTests() : ApiTest(new PersonalizerApp(settings: new() { ["Personalizer:Limits:MaxEventAgeDays"] = "400" }))
 {
-    // Purchases up to 400 days back, so that lapsed customers exist.
-    private readonly PersonalizerApp _app = new(settings: new() { ["Personalizer:Limits:MaxEventAgeDays"] = "400" });
-    private HttpClient _admin = null!;
-    private HttpClient _site = null!;
-
-    public Task InitializeAsync()
-    {
-        _admin = _app.Client(PersonalizerApp.AdminKey);
-        _site = _app.Client(PersonalizerApp.SiteKey);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    public void Dispose() => _app.Dispose();
-
     private static string Purchase(string visitor, int n, DateTimeOffset at, double price, string item = "sku-yog-001") =>
         $$"""{"eventId":"{{visitor}}-p{{n}}","type":"purchase","visitorId":"{{visitor}}","orderId":"{{visitor}}-o{{n}}","timestamp":"{{at.ToString("O", CultureInfo.InvariantCulture)}}","lines":[{"itemId":"{{item}}","quantity":1,"price":{{price.ToString(CultureInfo.InvariantCulture)}}}]}""";
 
@@ -56,18 +41,18 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
         events.Add(Purchase("gone", 1, now.AddDays(-380), 70));
         foreach (var chunk in events.Chunk(100))
         {
-            await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+            await Site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
         }
-        var model = await (await _admin.PostAsync("/v1/crm/refresh", null)).Json();
+        var model = await (await Admin.PostAsync("/v1/crm/refresh", null)).Json();
         Assert.Equal(61, model.GetProperty("customers").GetInt32());
         Assert.True(model.TryGetProperty("bgNbd", out _), model.ToString());
     }
 
-    private async Task<JsonElement> ProfileAsync(string visitor) => await (await _admin.GetAsync($"/v1/profiles/{visitor}")).Json();
+    private async Task<JsonElement> ProfileAsync(string visitor) => await (await Admin.GetAsync($"/v1/profiles/{visitor}")).Json();
 
     private async Task<JsonElement> SlotAsync(string visitor, string slot, string context = "{}", bool explain = false)
     {
-        var response = await _site.PostJson($"/v1/decide{(explain ? "?explain=true" : "")}", $$"""{"visitorId":"{{visitor}}","context":{{context}},"slots":["{{slot}}"]}""");
+        var response = await Site.PostJson($"/v1/decide{(explain ? "?explain=true" : "")}", $$"""{"visitorId":"{{visitor}}","context":{{context}},"slots":["{{slot}}"]}""");
         response.EnsureSuccessStatusCode();
         return (await response.Json()).GetProperty("slots").GetProperty(slot);
     }
@@ -93,7 +78,7 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
         Assert.Equal("lapsed", gone.GetProperty("lifecycle").GetString());
         Assert.Equal(1, gone.GetProperty("rfm").GetProperty("r").GetInt32());
 
-        var stranger = await _site.SendEvents(HttpTestExtensions.PageView("pv-1", "stranger"));
+        var stranger = await Site.SendEvents(HttpTestExtensions.PageView("pv-1", "stranger"));
         Assert.Equal("visitor", (await ProfileAsync("stranger")).GetProperty("lifecycle").GetString());
         Assert.False((await ProfileAsync("stranger")).TryGetProperty("rfm", out _));
     }
@@ -108,7 +93,7 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
         Assert.Equal("lifecycle", untouched.GetProperty("source").GetString());
         Assert.Contains("lapsed", untouched.GetProperty("reason").GetString());
 
-        await _admin.PutJson("/v1/rules/lapsed-vip", """{"slot":"home-hero","when":"profile.lifecycle == 'lapsed'","then":{"variant":"vip-banner"}}""").AssertStatus(HttpStatusCode.OK);
+        await Admin.PutJson("/v1/rules/lapsed-vip", """{"slot":"home-hero","when":"profile.lifecycle == 'lapsed'","then":{"variant":"vip-banner"}}""").AssertStatus(HttpStatusCode.OK);
         var ruled = await SlotAsync("gone", "home-hero");
         Assert.Equal("rule:lapsed-vip", ruled.GetProperty("source").GetString());
         Assert.Equal("vip-banner", ruled.GetProperty("variant").GetString());
@@ -120,14 +105,14 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task ACartReminderAndTheTopAffinityChooseVariants()
     {
-        await _site.SendEvents(
+        await Site.SendEvents(
             HttpTestExtensions.ProductView("a1", "runner", "sku-run-001"),
             HttpTestExtensions.ProductView("a2", "runner", "sku-run-002")).AssertStatus(HttpStatusCode.Accepted);
         var hero = await SlotAsync("runner", "home-hero");
         Assert.Equal("running-hero", hero.GetProperty("variant").GetString());
         Assert.Equal("affinity", hero.GetProperty("source").GetString());
 
-        await _site.SendEvents("""{"eventId":"a3","type":"add_to_cart","visitorId":"runner","itemId":"sku-run-003","quantity":1,"price":30}""").AssertStatus(HttpStatusCode.Accepted);
+        await Site.SendEvents("""{"eventId":"a3","type":"add_to_cart","visitorId":"runner","itemId":"sku-run-003","quantity":1,"price":30}""").AssertStatus(HttpStatusCode.Accepted);
         var offer = await SlotAsync("runner", "cart-offer");
         Assert.Equal("bundle", offer.GetProperty("variant").GetString());
         Assert.Equal("lifecycle", offer.GetProperty("source").GetString());
@@ -140,12 +125,12 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
     public async Task AnExcludedCategoryNeverAppearsInAnySlot()
     {
         var views = Enumerable.Range(1, 9).Select(i => HttpTestExtensions.ProductView($"v{i}", "picky", $"sku-run-00{i}")).ToArray();
-        await _site.SendEvents(views).AssertStatus(HttpStatusCode.Accepted);
-        await _site.SendEvents(Enumerable.Range(0, 30).Select(i => HttpTestExtensions.ProductView($"t{i}", $"crowd-{i}", $"sku-run-0{10 + i % 20}")).ToArray()).AssertStatus(HttpStatusCode.Accepted);
-        await _admin.PostAsync("/v1/models/train", null);
-        await _site.PutJson("/v1/visitors/picky/preferences", """{"excludedCategories":["running"]}""").AssertStatus(HttpStatusCode.OK);
+        await Site.SendEvents(views).AssertStatus(HttpStatusCode.Accepted);
+        await Site.SendEvents(Enumerable.Range(0, 30).Select(i => HttpTestExtensions.ProductView($"t{i}", $"crowd-{i}", $"sku-run-0{10 + i % 20}")).ToArray()).AssertStatus(HttpStatusCode.Accepted);
+        await Admin.PostAsync("/v1/models/train", null);
+        await Site.PutJson("/v1/visitors/picky/preferences", """{"excludedCategories":["running"]}""").AssertStatus(HttpStatusCode.OK);
 
-        var response = await _site.PostJson("/v1/decide", """{"visitorId":"picky","context":{"attributes":{"itemId":"sku-run-001"}},"slots":["home-hero","home-recs","pdp-similar","cart-offer"]}""");
+        var response = await Site.PostJson("/v1/decide", """{"visitorId":"picky","context":{"attributes":{"itemId":"sku-run-001"}},"slots":["home-hero","home-recs","pdp-similar","cart-offer"]}""");
         var slots = (await response.Json()).GetProperty("slots");
         Assert.NotEqual("running-hero", slots.GetProperty("home-hero").GetProperty("variant").GetString());
         foreach (var slot in new[] { "home-recs", "pdp-similar" })
@@ -158,24 +143,24 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
         var explained = await SlotAsync("picky", "home-recs", explain: true);
         Assert.Contains(explained.GetProperty("trace").EnumerateArray(), t => t.GetProperty("strategy").GetString() == "filter"
             && t.GetProperty("detail").GetString()!.EndsWith("in a category the visitor excluded", StringComparison.Ordinal));
-        var apps = await (await _site.GetAsync("/v1/recommendations/picky?strategy=personalized&count=20")).Json();
+        var apps = await (await Site.GetAsync("/v1/recommendations/picky?strategy=personalized&count=20")).Json();
         Assert.DoesNotContain(apps.GetProperty("items").EnumerateArray(), i => i.GetProperty("categories").EnumerateArray().Any(c => c.GetString() == "running"));
     }
 
     [Fact]
     public async Task TrackingDeniedErasesBehaviourAndStopsProfileWrites()
     {
-        await _site.SendEvents(HttpTestExtensions.PageView("d1", "private"), HttpTestExtensions.ProductView("d2", "private", "sku-run-001")).AssertStatus(HttpStatusCode.Accepted);
+        await Site.SendEvents(HttpTestExtensions.PageView("d1", "private"), HttpTestExtensions.ProductView("d2", "private", "sku-run-001")).AssertStatus(HttpStatusCode.Accepted);
         Assert.Equal(1, (await ProfileAsync("private")).GetProperty("pageViews").GetInt32());
 
-        await _site.PutJson("/v1/visitors/private/preferences", """{"tracking":"denied"}""").AssertStatus(HttpStatusCode.OK);
+        await Site.PutJson("/v1/visitors/private/preferences", """{"tracking":"denied"}""").AssertStatus(HttpStatusCode.OK);
         var erased = await ProfileAsync("private");
         Assert.Equal(0, erased.GetProperty("pageViews").GetInt32());
         Assert.Empty(erased.GetProperty("recentlyViewed").EnumerateArray());
         Assert.Empty(erased.GetProperty("affinity").EnumerateArray());
         Assert.Equal("denied", erased.GetProperty("preferences").GetProperty("tracking").GetString());
 
-        var sent = await (await _site.SendEvents(HttpTestExtensions.PageView("d3", "private"), HttpTestExtensions.PageView("d4", "private"))).Json();
+        var sent = await (await Site.SendEvents(HttpTestExtensions.PageView("d3", "private"), HttpTestExtensions.PageView("d4", "private"))).Json();
         Assert.Equal(2, sent.GetProperty("dropped").GetInt32());
         Assert.Equal(0, sent.GetProperty("accepted").GetInt32());
         Assert.Equal(0, (await ProfileAsync("private")).GetProperty("pageViews").GetInt32());
@@ -184,9 +169,9 @@ public sealed class CustomerIntelligenceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task TheCustomerModelEndpointsAnswerAndRefuseSiteKeys()
     {
-        await _admin.PostAsync("/v1/crm/refresh", null).AssertStatus(HttpStatusCode.OK);
-        Assert.Equal(HttpStatusCode.OK, (await _admin.GetAsync("/v1/crm/model")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/crm/model")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await _site.PostAsync("/v1/crm/refresh", null)).StatusCode);
+        await Admin.PostAsync("/v1/crm/refresh", null).AssertStatus(HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, (await Admin.GetAsync("/v1/crm/model")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Site.GetAsync("/v1/crm/model")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Site.PostAsync("/v1/crm/refresh", null)).StatusCode);
     }
 }

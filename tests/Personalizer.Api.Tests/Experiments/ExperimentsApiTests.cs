@@ -4,31 +4,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Personalizer.Api.Tests.Experiments;
 
-public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
+public sealed class ExperimentsApiTests() : ApiTest()
 {
     private const string HeroTest = """
         { "slot": "home-hero", "goal": "purchase", "status": "running",
           "arms": [ { "id": "A", "variant": "generic", "weight": 1 }, { "id": "B", "variant": "welcome-back", "weight": 1 } ] }
         """;
 
-    private readonly PersonalizerApp _app = new();
-    private HttpClient _admin = null!;
-    private HttpClient _site = null!;
-
-    public Task InitializeAsync()
-    {
-        _admin = _app.Client(PersonalizerApp.AdminKey);
-        _site = _app.Client(PersonalizerApp.SiteKey);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    public void Dispose() => _app.Dispose();
 
     private async Task<string> HeroSourceAsync(string visitor)
     {
-        var response = await _site.PostJson("/v1/decide", $$"""{"visitorId":"{{visitor}}","slots":["home-hero"]}""");
+        var response = await Site.PostJson("/v1/decide", $$"""{"visitorId":"{{visitor}}","slots":["home-hero"]}""");
         response.EnsureSuccessStatusCode();
         return (await response.Json()).GetProperty("slots").GetProperty("home-hero").GetProperty("source").GetString()!;
     }
@@ -38,7 +24,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         // Exposures reach the log off the request path: wait until every decide is in.
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var results = await (await _admin.GetAsync($"/v1/experiments/{experiment}/results")).Json();
+            var results = await (await Admin.GetAsync($"/v1/experiments/{experiment}/results")).Json();
             if (results.GetProperty("arms").EnumerateArray().Sum(a => a.GetProperty("exposures").GetInt32()) == visitors)
             {
                 return results;
@@ -51,7 +37,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task ASimulatedExperimentRecoversTheTrueUpliftWithinItsInterval()
     {
-        await _admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
+        await Admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
         const int visitors = 4000;
         const double rateA = 0.10, rateB = 0.12; // B truly converts 20% better
         var random = new Random(7);
@@ -72,7 +58,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         }
         foreach (var chunk in purchases.Chunk(200))
         {
-            await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+            await Site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
         }
 
         var results = await ResultsWhenExposedAsync("hero-test", visitors);
@@ -98,15 +84,15 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     public async Task TheControlGroupSeesTheSlotDefaultAndNothingPersonalized()
     {
         // A rule that would personalize everyone: the experiment runs before rules, so its control group keeps the default.
-        await _admin.PutJson("/v1/rules/everyone", """{"slot":"home-hero","when":"true","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
-        await _admin.PutJson("/v1/experiments/holdout", """
+        await Admin.PutJson("/v1/rules/everyone", """{"slot":"home-hero","when":"true","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
+        await Admin.PutJson("/v1/experiments/holdout", """
             { "slot": "home-hero", "status": "running", "controlPercent": 50,
               "arms": [ { "id": "treated", "variant": "welcome-back" } ] }
             """).AssertStatus(HttpStatusCode.OK);
         var control = 0;
         for (var i = 0; i < 200; i++)
         {
-            var response = await _site.PostJson("/v1/decide", $$"""{"visitorId":"c-{{i}}","slots":["home-hero"]}""");
+            var response = await Site.PostJson("/v1/decide", $$"""{"visitorId":"c-{{i}}","slots":["home-hero"]}""");
             var slot = (await response.Json()).GetProperty("slots").GetProperty("home-hero");
             var source = slot.GetProperty("source").GetString();
             if (source == "experiment:holdout/control")
@@ -125,18 +111,18 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task ExperimentsAreVersionedConfiguration()
     {
-        var put = await (await _admin.PutJson("/v1/experiments/hero-test", HeroTest)).Json();
+        var put = await (await Admin.PutJson("/v1/experiments/hero-test", HeroTest)).Json();
         Assert.Equal("running", put.GetProperty("experiment").GetProperty("status").GetString());
         Assert.True(put.GetProperty("experiment").GetProperty("startedAt").GetInt64() > 0);
-        var list = await (await _admin.GetAsync("/v1/experiments")).Json();
+        var list = await (await Admin.GetAsync("/v1/experiments")).Json();
         Assert.Equal("hero-test", Assert.Single(list.EnumerateArray()).GetProperty("id").GetString());
 
-        await _admin.PutJson("/v1/experiments/hero-test", HeroTest.Replace("running", "stopped", StringComparison.Ordinal)).AssertStatus(HttpStatusCode.OK);
+        await Admin.PutJson("/v1/experiments/hero-test", HeroTest.Replace("running", "stopped", StringComparison.Ordinal)).AssertStatus(HttpStatusCode.OK);
         Assert.Equal("default", await HeroSourceAsync("v1"));
-        Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync("/v1/experiments/hero-test")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync("/v1/experiments/hero-test")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _admin.GetAsync("/v1/experiments/hero-test/results")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/experiments")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync("/v1/experiments/hero-test")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync("/v1/experiments/hero-test")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.GetAsync("/v1/experiments/hero-test/results")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Site.GetAsync("/v1/experiments")).StatusCode);
     }
 
     [Theory]
@@ -155,7 +141,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     [InlineData("""{"slot":"home-hero","arms":"A"}""", "arms")]
     public async Task BadExperimentsAreRefusedNamingTheField(string body, string field)
     {
-        var response = await _admin.PutJson("/v1/experiments/bad", body);
+        var response = await Admin.PutJson("/v1/experiments/bad", body);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(field, (await response.Errors()).Keys);
     }
@@ -163,13 +149,13 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task TheSlotReportCountsImpressionsClicksAndConversionsPerVariantAndSource()
     {
-        await _admin.PutJson("/v1/rules/mobile", """{"slot":"home-hero","when":"context.device == 'mobile'","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
+        await Admin.PutJson("/v1/rules/mobile", """{"slot":"home-hero","when":"context.device == 'mobile'","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
         for (var i = 0; i < 10; i++)
         {
             var device = i < 4 ? "mobile" : "desktop";
-            await _site.PostJson("/v1/decide", $$"""{"visitorId":"r-{{i}}","context":{"device":"{{device}}"},"slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
+            await Site.PostJson("/v1/decide", $$"""{"visitorId":"r-{{i}}","context":{"device":"{{device}}"},"slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
         }
-        await _site.SendEvents(
+        await Site.SendEvents(
             """{"eventId":"k1","type":"slot_click","visitorId":"r-0","slotId":"home-hero","variant":"welcome-back"}""",
             """{"eventId":"k2","type":"slot_click","visitorId":"r-5","slotId":"home-hero","variant":"generic"}""",
             """{"eventId":"p1","type":"purchase","visitorId":"r-0","orderId":"o1","lines":[{"itemId":"sku-run-001","quantity":2,"price":15}]}""").AssertStatus(HttpStatusCode.Accepted);
@@ -177,7 +163,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         JsonElement hero = default;
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var report = await (await _admin.GetAsync("/v1/reports/slots")).Json();
+            var report = await (await Admin.GetAsync("/v1/reports/slots")).Json();
             var slots = report.GetProperty("slots").EnumerateArray().Where(s => s.GetProperty("slot").GetString() == "home-hero").ToList();
             if (slots.Count == 1 && slots[0].GetProperty("impressions").GetInt64() == 10)
             {
@@ -196,16 +182,16 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(6, rows["default"].GetProperty("impressions").GetInt64());
         Assert.Equal(1, rows["default"].GetProperty("clicks").GetInt64());
 
-        var bad = await _admin.GetAsync("/v1/reports/slots?from=yesterday");
+        var bad = await Admin.GetAsync("/v1/reports/slots?from=yesterday");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("from", (await bad.Errors()).Keys);
-        Assert.Equal(HttpStatusCode.Forbidden, (await _site.GetAsync("/v1/reports/slots")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Site.GetAsync("/v1/reports/slots")).StatusCode);
     }
 
     [Fact]
     public async Task ThompsonSamplingShiftsTrafficToTheBetterArm()
     {
-        await _admin.PutJson("/v1/experiments/bandit", """
+        await Admin.PutJson("/v1/experiments/bandit", """
             { "slot": "home-hero", "status": "running", "allocation": "thompson", "goal": "purchase",
               "arms": [ { "id": "A", "variant": "generic" }, { "id": "B", "variant": "welcome-back" } ] }
             """).AssertStatus(HttpStatusCode.OK);
@@ -226,7 +212,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
             }
             foreach (var chunk in purchases.Chunk(200))
             {
-                await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+                await Site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
             }
             return counts;
         }
@@ -234,7 +220,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         var learning = await Round("early", 400, buy: true);
         Assert.InRange(learning["B"], 150, 250); // no results yet: an even split
         await ResultsWhenExposedAsync("bandit", 400);
-        _app.Services.GetRequiredService<Personalizer.Engine.Experiments.ThompsonRefresh>().RefreshAll();
+        App.Services.GetRequiredService<Personalizer.Engine.Experiments.ThompsonRefresh>().RefreshAll();
 
         var exploiting = await Round("late", 400, buy: false);
         Assert.True(exploiting["B"] > 0.9 * 400, $"B got {exploiting["B"]} of 400 visitors after the refresh");
@@ -244,8 +230,8 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task ARecommendationsExperimentComparesStrategiesAndItsControlSeesNothingPersonal()
     {
-        await _site.SendEvents(HttpTestExtensions.ProductView("pv-1", "r-0", "sku-yog-001")).AssertStatus(HttpStatusCode.Accepted);
-        await _admin.PutJson("/v1/experiments/recs-test", """
+        await Site.SendEvents(HttpTestExtensions.ProductView("pv-1", "r-0", "sku-yog-001")).AssertStatus(HttpStatusCode.Accepted);
+        await Admin.PutJson("/v1/experiments/recs-test", """
             { "slot": "home-recs", "status": "running", "controlPercent": 30, "control": "none",
               "arms": [ { "id": "recent", "strategy": "recently_viewed" }, { "id": "trend", "strategy": "trending" } ] }
             """).AssertStatus(HttpStatusCode.OK);
@@ -254,7 +240,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         for (var i = 0; i < 60; i++)
         {
             var visitor = i == 0 ? "r-0" : $"r-{i}";
-            var response = await _site.PostJson("/v1/decide", $$"""{"visitorId":"{{visitor}}","slots":["home-recs"]}""");
+            var response = await Site.PostJson("/v1/decide", $$"""{"visitorId":"{{visitor}}","slots":["home-recs"]}""");
             var slot = (await response.Json()).GetProperty("slots").GetProperty("home-recs");
             var source = slot.GetProperty("source").GetString()!;
             sources.Add(source);
@@ -277,7 +263,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task DevicesMergedByIdentifyShareTheCustomersArm()
     {
-        await _admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
+        await Admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
         var phoneArm = await HeroSourceAsync("phone");
         // A second device that, on its own, lands in the other arm.
         var definition = new Personalizer.Engine.Configuration.ExperimentDefinition { Id = "hero-test", Arms = [new() { Id = "A" }, new() { Id = "B" }] };
@@ -285,7 +271,7 @@ public sealed class ExperimentsApiTests : IAsyncLifetime, IDisposable
         var laptop = Enumerable.Range(0, 100).Select(i => $"laptop-{i}").First(id => Arm(id) != Arm("phone"));
         Assert.NotEqual(phoneArm, await HeroSourceAsync(laptop));
 
-        await _site.SendEvents(
+        await Site.SendEvents(
             """{"eventId":"id-1","type":"identify","visitorId":"phone","customerId":"c-1"}""",
             $$"""{"eventId":"id-2","type":"identify","visitorId":"{{laptop}}","customerId":"c-1"}""").AssertStatus(HttpStatusCode.Accepted);
         Assert.Equal(phoneArm, await HeroSourceAsync(laptop));
