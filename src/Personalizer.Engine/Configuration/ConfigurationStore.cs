@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 
@@ -37,71 +38,37 @@ public sealed class ConfigurationStore
         var segments = current.Segments.Values.AsEnumerable();
         var experiments = current.Experiments.Values.AsEnumerable();
         var triggers = current.Triggers.Values.AsEnumerable();
-        string summary;
+        var summary = "";
+        var found = true;
         switch (change.Kind)
         {
-            case ConfigChangeKind.PutSlot when change.Slot is not null:
-                summary = (current.Slots.ContainsKey(change.Id) ? "updated" : "created") + $" slot {change.Id}";
-                slots = slots.Where(s => s.Id != change.Id).Append(change.Slot);
+            case ConfigChangeKind.PutSlot or ConfigChangeKind.DeleteSlot:
+                slots = Change(current.Slots, change, change.Kind == ConfigChangeKind.PutSlot ? Required(change.Slot, change) : null, "slot", ref summary, ref found);
                 break;
-            case ConfigChangeKind.DeleteSlot:
-                if (!current.Slots.ContainsKey(change.Id))
+            case ConfigChangeKind.PutRule or ConfigChangeKind.DeleteRule:
+                rules = Change(current.Rules, change, change.Kind == ConfigChangeKind.PutRule ? Required(change.Rule, change) : null, "rule", ref summary, ref found);
+                break;
+            case ConfigChangeKind.PutSegment or ConfigChangeKind.DeleteSegment:
+                segments = Change(current.Segments, change, change.Kind == ConfigChangeKind.PutSegment ? Required(change.Segment, change) : null, "segment", ref summary, ref found);
+                break;
+            case ConfigChangeKind.PutExperiment or ConfigChangeKind.DeleteExperiment:
+                ExperimentDefinition? experiment = null;
+                if (change.Kind == ConfigChangeKind.PutExperiment)
                 {
-                    return new(ConfigChangeStatus.NotFound, current.Version);
+                    // Results count from the first time it ran; later edits keep that start.
+                    var put = Required(change.Experiment, change);
+                    var started = current.Experiments.TryGetValue(change.Id, out var before) && before.StartedAt > 0 ? before.StartedAt
+                        : put.Status == ExperimentStatus.Running ? change.At : 0;
+                    experiment = put with { StartedAt = started };
                 }
-                summary = $"deleted slot {change.Id}";
-                slots = slots.Where(s => s.Id != change.Id);
-                break;
-            case ConfigChangeKind.PutRule when change.Rule is not null:
-                summary = (current.Rules.ContainsKey(change.Id) ? "updated" : "created") + $" rule {change.Id}";
-                rules = rules.Where(r => r.Id != change.Id).Append(change.Rule);
-                break;
-            case ConfigChangeKind.DeleteRule:
-                if (!current.Rules.ContainsKey(change.Id))
+                experiments = Change(current.Experiments, change, experiment, "experiment", ref summary, ref found);
+                if (experiment is not null)
                 {
-                    return new(ConfigChangeStatus.NotFound, current.Version);
+                    summary += $" ({experiment.Status.ToString().ToLowerInvariant()})";
                 }
-                summary = $"deleted rule {change.Id}";
-                rules = rules.Where(r => r.Id != change.Id);
                 break;
-            case ConfigChangeKind.PutSegment when change.Segment is not null:
-                summary = (current.Segments.ContainsKey(change.Id) ? "updated" : "created") + $" segment {change.Id}";
-                segments = segments.Where(s => s.Id != change.Id).Append(change.Segment);
-                break;
-            case ConfigChangeKind.DeleteSegment:
-                if (!current.Segments.ContainsKey(change.Id))
-                {
-                    return new(ConfigChangeStatus.NotFound, current.Version);
-                }
-                summary = $"deleted segment {change.Id}";
-                segments = segments.Where(s => s.Id != change.Id);
-                break;
-            case ConfigChangeKind.PutExperiment when change.Experiment is not null:
-                summary = (current.Experiments.ContainsKey(change.Id) ? "updated" : "created") + $" experiment {change.Id} ({change.Experiment.Status.ToString().ToLowerInvariant()})";
-                var started = current.Experiments.TryGetValue(change.Id, out var before) && before.StartedAt > 0 ? before.StartedAt
-                    : change.Experiment.Status == ExperimentStatus.Running ? change.At : 0;
-                var stored = change.Experiment with { StartedAt = started };
-                experiments = experiments.Where(e => e.Id != change.Id).Append(stored);
-                break;
-            case ConfigChangeKind.DeleteExperiment:
-                if (!current.Experiments.ContainsKey(change.Id))
-                {
-                    return new(ConfigChangeStatus.NotFound, current.Version);
-                }
-                summary = $"deleted experiment {change.Id}";
-                experiments = experiments.Where(e => e.Id != change.Id);
-                break;
-            case ConfigChangeKind.PutTrigger when change.Trigger is not null:
-                summary = (current.Triggers.ContainsKey(change.Id) ? "updated" : "created") + $" trigger {change.Id}";
-                triggers = triggers.Where(t => t.Id != change.Id).Append(change.Trigger);
-                break;
-            case ConfigChangeKind.DeleteTrigger:
-                if (!current.Triggers.ContainsKey(change.Id))
-                {
-                    return new(ConfigChangeStatus.NotFound, current.Version);
-                }
-                summary = $"deleted trigger {change.Id}";
-                triggers = triggers.Where(t => t.Id != change.Id);
+            case ConfigChangeKind.PutTrigger or ConfigChangeKind.DeleteTrigger:
+                triggers = Change(current.Triggers, change, change.Kind == ConfigChangeKind.PutTrigger ? Required(change.Trigger, change) : null, "trigger", ref summary, ref found);
                 break;
             case ConfigChangeKind.Rollback:
                 var target = state.History.FirstOrDefault(v => v.Version == change.TargetVersion);
@@ -119,11 +86,33 @@ public sealed class ConfigurationStore
             default:
                 throw new InvalidOperationException($"Configuration change {change.Kind} is incomplete.");
         }
+        if (!found)
+        {
+            return new(ConfigChangeStatus.NotFound, current.Version);
+        }
 
         var next = new SiteConfiguration(current.Version + 1, change.At, change.Author, summary, slots, rules, segments, experiments, triggers);
         state.Publish(next);
         return new(ConfigChangeStatus.Applied, next.Version);
     }
+
+    /// <summary>
+    /// One collection with <paramref name="item"/> put in (created or updated) or, when null, the entry of
+    /// the change's id taken out; <paramref name="found"/> turns false when there is nothing to delete.
+    /// </summary>
+    private static IEnumerable<T> Change<T>(FrozenDictionary<string, T> current, ConfigChange change, T? item, string noun, ref string summary, ref bool found)
+        where T : class
+    {
+        var exists = current.ContainsKey(change.Id);
+        found = item is not null || exists;
+        summary = item is null ? $"deleted {noun} {change.Id}" : $"{(exists ? "updated" : "created")} {noun} {change.Id}";
+        var id = change.Id;
+        var rest = current.Where(kv => kv.Key != id).Select(kv => kv.Value);
+        return item is null ? rest : rest.Append(item);
+    }
+
+    private static T Required<T>(T? value, ConfigChange change) where T : class =>
+        value ?? throw new InvalidOperationException($"Configuration change {change.Kind} of '{change.Id}' carries no definition.");
 
     internal Dictionary<string, StoredConfigurationVersion[]> Snapshot() =>
         _sites.ToDictionary(kv => kv.Key, kv => kv.Value.History.Select(StoredConfigurationVersion.From).ToArray(), StringComparer.Ordinal);
