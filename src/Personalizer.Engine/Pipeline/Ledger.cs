@@ -40,7 +40,7 @@ public sealed class Ledger : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
 
     private static readonly TimeSpan ShutdownCheckpointTimeout = TimeSpan.FromSeconds(5);
-    private const int MaxConflictRetries = 32;
+    private const int MaxConflictBackoffMs = 50;
 
     private long _seq;
     private long _durableSeq = -1;
@@ -409,7 +409,7 @@ public sealed class Ledger : IAsyncDisposable
 
     /// <summary>
     /// Applies one record until it is applied: a write conflict (another node changed a profile
-    /// meanwhile) re-applies it on fresh reads; an unreachable store is waited out with back-off,
+    /// meanwhile) re-applies it on fresh reads, after a short random pause once it repeats; an unreachable store is waited out with back-off,
     /// keeping log order (the caller of a waiting record is answered at once: it is durable).
     /// </summary>
     private async ValueTask<ApplyOutcome> ApplyDurablyAsync(LogRecord record, long seq, Pending? pending, CancellationToken ct)
@@ -429,8 +429,18 @@ public sealed class Ledger : IAsyncDisposable
                 Interlocked.Exchange(ref _appliedSeq, seq);
                 return outcome;
             }
-            catch (WriteConflictException) when (++conflicts < MaxConflictRetries)
+            catch (WriteConflictException)
             {
+                // Another node wrote the same profile: read again and re-apply. Never given up (the record
+                // is durable and must be applied); a growing random pause keeps two busy nodes from
+                // colliding on every attempt.
+                conflicts++;
+                if (conflicts > 2)
+                {
+                    var ceiling = Math.Min(MaxConflictBackoffMs, 1 << Math.Min(conflicts - 2, 6));
+                    // Real time, not the injected clock: this is a pause between two machines, not a business wait.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, ceiling + 1)), ct).ConfigureAwait(false);
+                }
             }
             catch (StoreUnavailableException ex)
             {
