@@ -8,6 +8,8 @@ using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Sites;
 
 namespace Personalizer.LoadTests;
 

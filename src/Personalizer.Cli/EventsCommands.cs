@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage.Faster;
+using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Cli;
 
@@ -24,7 +25,7 @@ internal static class EventsCommands
             }
             using var log = new FasterEventLog(folder, 8, readOnly: true);
             using var writer = new StreamWriter(parse.GetValue(output)!.FullName);
-            var count = EventExport.Write(log, parse.GetValue(site)!, writer);
+            var count = EventExport.Write(log, ProfileRecordTags.ForReading(), parse.GetValue(site)!, writer);
             Console.WriteLine($"wrote {count} events to {parse.GetValue(output)!.FullName}");
             return 0;
         });

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Counters;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Crm;
 using Personalizer.Engine.Decisions;
@@ -15,11 +16,11 @@ using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Sites;
-using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Faster;
 using Personalizer.Engine.Storage.Redis;
 using Personalizer.Engine.Strategies;
 using Personalizer.Engine.Triggers;
+using Personalizer.Engine.Validation;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 
@@ -41,27 +42,73 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PersonalizerOptions>, NestedOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<PersonalizerOptions>>().Value);
+        // Each feature takes its own settings, not the whole tree.
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Profiles);
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Limits);
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Faster);
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Redis);
+        services.TryAddSingleton<IReadOnlyDictionary<string, SiteOptions>>(sp => sp.GetRequiredService<PersonalizerOptions>().Sites);
+        services.TryAddSingleton(sp => new DecideOptions(TimeSpan.FromMilliseconds(sp.GetRequiredService<PersonalizerOptions>().DecideBudgetMs)));
+        services.TryAddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<PersonalizerOptions>();
+            return new LedgerOptions
+            {
+                DataPath = o.DataPath,
+                CheckpointIntervalSeconds = o.CheckpointIntervalSeconds,
+                CheckpointOnShutdown = o.CheckpointOnShutdown,
+                IndexCheckpointEvery = o.IndexCheckpointEvery,
+            };
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<PersonalizerOptions>();
+            return o.Store == StoreKind.Redis ? new LogNode(NodeIdentity.Resolve(o.DataPath, o.NodeId)) : LogNode.OnlyWriter;
+        });
 
         services.TryAddSingleton<ApiKeyRegistry>();
         services.TryAddSingleton<CatalogStore>();
         services.TryAddSingleton<ConfigurationStore>();
         services.TryAddSingleton(sp => new TrendingTracker(
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<PersonalizerOptions>().Profiles.TrendingHalfLifeHours));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ProfileOptions>().TrendingHalfLifeHours));
         services.TryAddSingleton<IEventLog>(sp =>
         {
             var o = sp.GetRequiredService<PersonalizerOptions>();
             return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb);
         });
+
+        // The log's projections: each feature registers its records, handlers and checkpoint parts.
+        services.TryAddSingleton<ProfileProjection>();
+        services.TryAddSingleton<CounterAttribution>();
+        services.TryAddSingleton<TrendingProjection>();
+        services.TryAddSingleton<TriggerScheduler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, ProfileProjection>(sp => sp.GetRequiredService<ProfileProjection>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, CatalogProjection>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, ConfigurationProjection>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, TrendingProjection>(sp => sp.GetRequiredService<TrendingProjection>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, TriggerScheduler>(sp => sp.GetRequiredService<TriggerScheduler>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, ModelRecords>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ProfileObserver, CounterAttribution>(sp => sp.GetRequiredService<CounterAttribution>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ProfileObserver, TrendingProjection>(sp => sp.GetRequiredService<TrendingProjection>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ProfileObserver, TriggerScheduler>(sp => sp.GetRequiredService<TriggerScheduler>()));
+        services.TryAddSingleton<ProjectionRegistry>();
+        services.TryAddSingleton(sp => sp.GetRequiredService<ProjectionRegistry>().Types);
+        services.TryAddSingleton<ICheckpointStore>(sp => sp.GetRequiredService<IProfileStore>());
         services.TryAddSingleton<Ledger>();
+
         services.TryAddSingleton<RedisConnection>(sp => new RedisConnection(sp.GetRequiredService<PersonalizerOptions>().Redis));
+        services.TryAddSingleton<RedisChangeFeed>();
         services.TryAddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PersonalizerOptions>().Store == StoreKind.Redis
-            ? ActivatorUtilities.CreateInstance<RedisChangeFeed>(sp)
+            ? sp.GetRequiredService<RedisChangeFeed>()
             : ActivatorUtilities.CreateInstance<LocalChangeFeed>(sp));
+        services.TryAddSingleton<IModelPublisher>(sp => sp.GetRequiredService<PersonalizerOptions>().Store == StoreKind.Redis
+            ? sp.GetRequiredService<RedisChangeFeed>()
+            : ActivatorUtilities.CreateInstance<LocalModelPublisher>(sp));
         services.TryAddSingleton<EventService>();
         services.TryAddSingleton<ProfileService>();
         services.TryAddSingleton<CatalogService>();
         services.TryAddSingleton<ConfigurationService>();
-        services.TryAddSingleton<ImpressionLog>();
+        services.TryAddSingleton<ImpressionFeed>();
         services.TryAddSingleton<DecisionEngine>();
         services.TryAddSingleton<DemoSeeder>();
         services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Recommendations);
@@ -72,7 +119,6 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Crm);
         services.TryAddSingleton<CustomerModels>();
         services.TryAddSingleton<CustomerModelRefresh>();
-        services.TryAddSingleton<TriggerScheduler>();
         services.TryAddSingleton<TriggerDispatcher>();
         services.AddHttpClient(TriggerDispatcher.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("Personalizer-Webhooks/1"))
             .AddResilienceHandler("webhooks", pipeline => pipeline
@@ -93,7 +139,7 @@ public static class PersonalizerServiceCollectionExtensions
 
         // Order matters: the ledger starts (recovery, replay) before anything that writes to it, and stops after.
         services.AddHostedService<LedgerHostedService>();
-        services.AddHostedService(sp => sp.GetRequiredService<ImpressionLog>());
+        services.AddHostedService(sp => sp.GetRequiredService<ImpressionFeed>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
         services.AddHostedService(sp => sp.GetRequiredService<ThompsonRefresh>());
         services.AddHostedService(sp => sp.GetRequiredService<CustomerModelRefresh>());
@@ -113,6 +159,7 @@ public sealed class PersonalizerBuilder(IServiceCollection services)
     public PersonalizerBuilder UseConfiguredStore()
     {
         Services.RemoveAll<IProfileStore>();
+        Services.RemoveAll<ICounterStore>();
         Services.AddSingleton<IProfileStore>(sp =>
         {
             var o = sp.GetRequiredService<PersonalizerOptions>();
@@ -121,6 +168,12 @@ public sealed class PersonalizerBuilder(IServiceCollection services)
                 StoreKind.Redis => new RedisProfileStore(sp.GetRequiredService<RedisConnection>(), o.Redis, Path.Combine(o.DataPath, "state")),
                 _ => new FasterProfileStore(Path.Combine(o.DataPath, "profiles"), o.Faster, sp.GetRequiredService<ILogger<FasterProfileStore>>()),
             };
+        });
+        // Counters beside the profiles: in the same FASTER store (one checkpoint covers both), or in Redis.
+        Services.AddSingleton<ICounterStore>(sp => sp.GetRequiredService<PersonalizerOptions>().Store switch
+        {
+            StoreKind.Redis => new RedisCounterStore(sp.GetRequiredService<RedisConnection>()),
+            _ => (ICounterStore)sp.GetRequiredService<IProfileStore>(),
         });
         return this;
     }

@@ -1,6 +1,7 @@
 using Personalizer.Engine;
 using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Events;
+using Personalizer.Engine.Storage.Faster;
 
 namespace Personalizer.Engine.Tests;
 
@@ -25,6 +26,19 @@ public sealed class TempFolder : IDisposable
 
 internal static class TestData
 {
+    /// <summary>The folder that holds Personalizer.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(System.IO.Path.Combine(dir.FullName, "Personalizer.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Personalizer.sln not found above " + AppContext.BaseDirectory);
+    }
+
     public static readonly long T0 = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     public static PersonalizerOptions Options(string dataPath) => new()

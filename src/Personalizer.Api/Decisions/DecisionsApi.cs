@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Mvc;
 using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Validation;
+using Personalizer.Engine.Strategies;
 
 namespace Personalizer.Api.Decisions;
 

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Personalizer.Engine;
 using Personalizer.Engine.Decisions;
+using Personalizer.Engine.Validation;
+using Personalizer.Engine.Strategies;
+using Personalizer.Engine.Rules;
 
 namespace Personalizer.Api.Decisions;
 

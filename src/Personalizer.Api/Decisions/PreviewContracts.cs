@@ -1,5 +1,6 @@
 using Personalizer.Engine;
 using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Decisions;
 

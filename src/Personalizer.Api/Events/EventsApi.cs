@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Mvc;
 using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Events;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Events;
 

@@ -4,6 +4,7 @@ using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Experiments;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Experiments;
 
@@ -21,21 +22,36 @@ public static class ExperimentsApi
         group.MapGet("/{experimentId}/results", Results).Produces<ExperimentReport>()
             .WithSummary("Per arm: exposures, conversions, rate with its 95% interval, revenue per visitor, uplift against the baseline with interval and p-value, probability of being best; a sample-ratio check.");
         app.MapGet("/v1/reports/slots", SlotsReport).WithTags("Reports").RequireAuthorization(Policies.Admin).Produces<SlotReportResult>()
-            .WithSummary("Impressions, clicks, CTR, conversions and revenue per slot, per variant and source, between from and to (unix ms or ISO 8601; default: the last 7 days).");
+            .WithSummary("Impressions, clicks, CTR, conversions and revenue per slot, per variant and source, over the whole UTC days from 'from' to 'to' (unix ms or ISO 8601; default: the last 7 days), read from counters; granularity=day adds a series per day.");
         return app;
     }
 
-    private static IResult SlotsReport(HttpContext http, SlotReport report, TimeProvider time, string? from, string? to)
+    private static async Task<IResult> SlotsReport(HttpContext http, SlotReport report, TimeProvider time, string? from, string? to, string? granularity, CancellationToken ct)
     {
         var errors = new ValidationErrors();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var end = Instant(to, "to", now, errors);
-        var start = Instant(from, "from", end - (long)TimeSpan.FromDays(7).TotalMilliseconds, errors);
+        // Default: the last seven whole UTC days, today included.
+        var start = Instant(from, "from", (SlotReport.Days(end, end).FirstDay - 6) * SlotReport.DayMs, errors);
         if (errors.IsEmpty && start >= end)
         {
             errors.Add("to", "must lie after from");
         }
-        return errors.IsEmpty ? TypedResults.Ok(report.Compute(http.Caller().Site, start, end)) : JsonBody.Invalid(errors);
+        else if (errors.IsEmpty && SlotReport.Days(start, end) is var (first, last) && last - first + 1 > SlotReport.MaxDays)
+        {
+            errors.Add("from", $"the range may cover at most {SlotReport.MaxDays} days");
+        }
+        var by = granularity switch
+        {
+            null or "" or "total" => ReportGranularity.Total,
+            "day" => ReportGranularity.Day,
+            _ => (ReportGranularity?)null,
+        };
+        if (by is null)
+        {
+            errors.Add("granularity", "must be 'total' or 'day'");
+        }
+        return errors.IsEmpty ? TypedResults.Ok(await report.ComputeAsync(http.Caller().Site, start, end, by!.Value, ct)) : JsonBody.Invalid(errors);
     }
 
     private static long Instant(string? text, string name, long fallback, ValidationErrors errors)
@@ -106,7 +122,7 @@ public static class ExperimentsApi
         return result.Status == ConfigChangeStatus.NotFound ? NotFound(experimentId) : TypedResults.NoContent();
     }
 
-    private static IResult Results(string experimentId, HttpContext http, ConfigurationService configuration, ExperimentResults results, TimeProvider time)
+    private static async Task<IResult> Results(string experimentId, HttpContext http, ConfigurationService configuration, ExperimentResults results, TimeProvider time, CancellationToken ct)
     {
         if (JsonBody.InvalidId("experimentId", experimentId) is { } invalid)
         {
@@ -117,7 +133,7 @@ public static class ExperimentsApi
         {
             return NotFound(experimentId);
         }
-        return TypedResults.Ok(results.Compute(site, experiment, time.GetUtcNow().ToUnixTimeMilliseconds()));
+        return TypedResults.Ok(await results.ComputeAsync(site, experiment, time.GetUtcNow().ToUnixTimeMilliseconds(), ct));
     }
 
     private static ProblemHttpResult NotFound(string id) =>

@@ -2,6 +2,7 @@ using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Experiments;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Experiments;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Personalizer.Engine;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Http;
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Api.Operations;
 

@@ -2,6 +2,7 @@ using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Crm;
 using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Profiles;
 

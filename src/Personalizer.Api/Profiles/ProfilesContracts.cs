@@ -1,6 +1,7 @@
 using Personalizer.Engine;
 using Personalizer.Engine.Crm;
 using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Profiles;
 

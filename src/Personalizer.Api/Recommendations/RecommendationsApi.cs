@@ -3,6 +3,8 @@ using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Validation;
+using Personalizer.Engine.Rules;
 
 namespace Personalizer.Api.Recommendations;
 

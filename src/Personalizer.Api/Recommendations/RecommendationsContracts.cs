@@ -1,6 +1,7 @@
 using Personalizer.Api.Decisions;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Recommendations;
+using Personalizer.Engine.Strategies;
 
 namespace Personalizer.Api.Recommendations;
 

@@ -4,6 +4,7 @@ using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Rules;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Rules;
 

@@ -1,6 +1,7 @@
 using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Rules;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Rules;
 

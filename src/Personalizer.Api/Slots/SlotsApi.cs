@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Slots;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Slots;
 

@@ -5,6 +5,7 @@ using Personalizer.Engine;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Triggers;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Api.Triggers;
 

@@ -1,5 +1,5 @@
 using Personalizer.Engine.Pipeline;
-using Personalizer.Engine.Storage;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Engine.Catalog;
 

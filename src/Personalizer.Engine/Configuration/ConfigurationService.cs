@@ -3,6 +3,7 @@ using System.Text.Json;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Rules;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Engine.Configuration;
 
@@ -145,7 +146,7 @@ public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed c
     private async Task<ConfigChangeResult> SubmitAsync(string site, ConfigChange change, CancellationToken ct)
     {
         var outcome = await changes.SubmitAsync(new ConfigChangeRecord(site, change), ct).ConfigureAwait(false);
-        return outcome.Config;
+        return (ConfigChangeResult)outcome.Detail!;
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

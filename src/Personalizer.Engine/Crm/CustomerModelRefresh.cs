@@ -5,6 +5,7 @@ using Personalizer.Engine.Events;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Sites;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Crm;
 
@@ -15,7 +16,7 @@ namespace Personalizer.Engine.Crm;
 /// <see cref="MinimumCustomers"/> customers, Gamma-Gamma <see cref="MinimumRepeatCustomers"/> repeat ones.
 /// </summary>
 public sealed partial class CustomerModelRefresh(
-    IEventLog log, CustomerModels models, ApiKeyRegistry sites, CrmOptions options, TimeProvider time, ILogger<CustomerModelRefresh> logger) : BackgroundService
+    IEventLog log, RecordTypes types, CustomerModels models, ApiKeyRegistry sites, CrmOptions options, TimeProvider time, ILogger<CustomerModelRefresh> logger) : BackgroundService
 {
     public const int MinimumCustomers = 20;
     public const int MinimumRepeatCustomers = 10;
@@ -99,7 +100,7 @@ public sealed partial class CustomerModelRefresh(
             }
             return b;
         }
-        foreach (var (_, record) in LogReader.Read(log, appliedOnly: true, ct: ct))
+        foreach (var (_, record) in LogReader.Read(log, types, ct: ct))
         {
             switch (record)
             {

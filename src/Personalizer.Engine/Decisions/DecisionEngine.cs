@@ -6,10 +6,14 @@ using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Diagnostics;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Recommendations;
-using Personalizer.Engine.Storage;
 using Personalizer.Engine.Strategies;
+using Personalizer.Engine.Rules;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Decisions;
+
+/// <summary>The server-side time budget of one decide: a strategy still running after it gives way to the slot's fallback.</summary>
+public sealed record DecideOptions(TimeSpan Budget);
 
 /// <summary>
 /// Answers a decide: one configuration version and catalogue snapshot for the whole request, the
@@ -23,7 +27,7 @@ public sealed class DecisionEngine
     private readonly ConfigurationStore _configuration;
     private readonly CatalogStore _catalog;
     private readonly TrendingTracker _trending;
-    private readonly ImpressionLog _impressions;
+    private readonly ImpressionFeed _impressions;
     private readonly Crm.CustomerModels _customers;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -36,9 +40,10 @@ public sealed class DecisionEngine
         ConfigurationStore configuration,
         CatalogStore catalog,
         TrendingTracker trending,
-        ImpressionLog impressions,
+        ImpressionFeed impressions,
         Crm.CustomerModels customers,
-        PersonalizerOptions options,
+        DecideOptions options,
+        ProfileOptions profileOptions,
         TimeProvider time,
         ILogger<DecisionEngine> logger)
     {
@@ -54,8 +59,8 @@ public sealed class DecisionEngine
         _customers = customers;
         _time = time;
         _logger = logger;
-        _budget = TimeSpan.FromMilliseconds(options.DecideBudgetMs);
-        _affinityHalfLifeDays = options.Profiles.AffinityHalfLifeDays;
+        _budget = options.Budget;
+        _affinityHalfLifeDays = profileOptions.AffinityHalfLifeDays;
     }
 
     public async Task<Decision> DecideAsync(string site, DecisionRequest request, CancellationToken ct = default)
@@ -86,7 +91,7 @@ public sealed class DecisionEngine
         };
         if (!request.Preview)
         {
-            _impressions.Record(site, request.VisitorId, context.NowMs, decision);
+            _impressions.Enqueue(site, ToImpression(request.VisitorId, context.NowMs, decision));
         }
         return decision;
     }
@@ -208,5 +213,25 @@ public sealed class DecisionEngine
         }
         var trending = TrendingStrategy.Answer(_trending, context, slot, reason);
         return new SlotDecision { SlotId = slot.Id, Items = trending.Items, Source = StrategyNames.Fallback, Reason = reason, Trace = trace };
+    }
+
+    private static Impression ToImpression(string visitorId, long at, Decision decision)
+    {
+        var slots = new SlotImpression[decision.Slots.Count];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var s = decision.Slots[i];
+            string[]? items = null;
+            if (s.Items is { } list)
+            {
+                items = new string[list.Count];
+                for (var k = 0; k < items.Length; k++)
+                {
+                    items[k] = list[k].Item.Id;
+                }
+            }
+            slots[i] = new SlotImpression(s.SlotId, s.Variant?.Id, items, s.Source);
+        }
+        return new Impression(decision.DecisionId, visitorId, at, slots);
     }
 }

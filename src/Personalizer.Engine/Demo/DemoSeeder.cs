@@ -4,6 +4,7 @@ using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Diagnostics;
 using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Sites;
 
 namespace Personalizer.Engine.Demo;
 
@@ -11,7 +12,7 @@ namespace Personalizer.Engine.Demo;
 /// On an empty data folder, gives the <c>demo</c> site a catalogue of a few hundred sports items in
 /// eight categories and the four slots of the demo storefront. Deterministic: the same every time.
 /// </summary>
-public sealed class DemoSeeder(CatalogService catalog, ConfigurationService configuration, IChangeFeed changes, PersonalizerOptions options, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(CatalogService catalog, ConfigurationService configuration, IChangeFeed changes, ApiKeyRegistry sites, ILogger<DemoSeeder> logger)
 {
     public const string Site = "demo";
     public const string Author = "demo-seed";
@@ -34,7 +35,7 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
 
     public async Task<bool> SeedIfEmptyAsync(CancellationToken ct = default)
     {
-        if (!options.Sites.ContainsKey(Site) || catalog.Snapshot(Site).All.Length > 0 || configuration.Current(Site).Version > 0)
+        if (!sites.SiteIds.Contains(Site) || catalog.Snapshot(Site).All.Length > 0 || configuration.Current(Site).Version > 0)
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using Personalizer.Engine.Validation;
 namespace Personalizer.Engine.Events;
 
 /// <summary>The rules an event must meet before it is written to the log.</summary>

@@ -1,7 +1,6 @@
 using MathNet.Numerics.Distributions;
 using Personalizer.Engine.Configuration;
-using Personalizer.Engine.Events;
-using Personalizer.Engine.Storage;
+using Personalizer.Engine.Counters;
 
 namespace Personalizer.Engine.Experiments;
 
@@ -15,6 +14,7 @@ public sealed record ArmResult(
     Interval ConversionRateInterval,
     double Revenue,
     double RevenuePerVisitor,
+    Interval RevenuePerVisitorInterval,
     double? Uplift,
     Interval? UpliftInterval,
     double? PValue,
@@ -26,86 +26,34 @@ public sealed record SampleRatioCheck(double ChiSquare, double PValue, bool Mism
 public sealed record ExperimentReport(string Experiment, string Slot, string Goal, string Baseline, long From, long To, double AttributionHours, IReadOnlyList<ArmResult> Arms, SampleRatioCheck? SampleRatio);
 
 /// <summary>
-/// Results of an experiment, read from the durable log: an exposure is a served decision whose slot
-/// came from the experiment (the visitor's first one counts, with its arm); a conversion is a goal event
-/// of an exposed visitor within <see cref="ExperimentDefinition.AttributionHours"/> after their first
-/// exposure (one per visitor; revenue sums every purchase in the window). Statistics: Wilson intervals
-/// for rates, the relative uplift against the baseline (the control group, else the first arm) with a
-/// delta-method interval on the log of the rate ratio and a two-proportion z-test, the probability of
-/// being best from 20,000 draws of each arm's Beta posterior, and a chi-square sample-ratio check.
+/// Results of an experiment run, read from its counters (see <see cref="CounterAttribution"/>): an exposed
+/// visitor is one shown the slot from the experiment (the first exposure counts, with its arm); a converting
+/// visitor had a goal event within <see cref="ExperimentDefinition.AttributionHours"/> after it (once);
+/// revenue sums the purchases in that window. Statistics: Wilson intervals for rates, the relative uplift
+/// against the baseline (the control group, else the first arm) with a delta-method interval on the log of
+/// the rate ratio and a two-proportion z-test, a normal interval for revenue per visitor (from the sum of
+/// squares), the probability of being best from 20,000 draws of each arm's Beta posterior, and a chi-square
+/// sample-ratio check.
 /// </summary>
-public sealed class ExperimentResults(IEventLog log)
+public sealed class ExperimentResults(ICounterStore counters)
 {
     private const double Z95 = 1.959963984540054;
     public const double SampleRatioAlpha = 0.001;
 
-    public ExperimentReport Compute(string site, ExperimentDefinition experiment, long nowMs)
+    public async Task<ExperimentReport> ComputeAsync(string site, ExperimentDefinition experiment, long nowMs, CancellationToken ct = default)
     {
-        var exposures = new Dictionary<string, (string Arm, long At)>(StringComparer.Ordinal);
-        var goals = new Dictionary<string, List<(long At, double Revenue)>>(StringComparer.Ordinal);
-        var prefix = $"experiment:{experiment.Id}/";
-        if (!EventTypes.TryParse(experiment.Goal, out var goalType))
-        {
-            throw new InvalidOperationException($"Experiment {experiment.Id} has an unknown goal '{experiment.Goal}'.");
-        }
-        foreach (var (_, record) in LogReader.Read(log))
-        {
-            if (record.Site != site)
-            {
-                continue;
-            }
-            if (record is ImpressionRecord impression)
-            {
-                foreach (var slot in impression.Slots)
-                {
-                    if (slot.Source.StartsWith(prefix, StringComparison.Ordinal) && !exposures.ContainsKey(impression.VisitorId))
-                    {
-                        exposures[impression.VisitorId] = (slot.Source[prefix.Length..], impression.At);
-                    }
-                }
-            }
-            else if (record is EventBatchRecord batch)
-            {
-                foreach (var e in batch.Events)
-                {
-                    if (e.Type == goalType)
-                    {
-                        if (!goals.TryGetValue(e.VisitorId, out var list))
-                        {
-                            goals[e.VisitorId] = list = [];
-                        }
-                        list.Add((e.Timestamp, e.Type == EventType.Purchase ? e.Revenue : 0));
-                    }
-                }
-            }
-        }
-
+        var bag = (await counters.ReadAsync(site, [CounterKeys.Experiment(experiment.Id, experiment.StartedAt)], ct).ConfigureAwait(false))[0];
         string[] arms = [.. (experiment.ControlPercent > 0 ? [ExperimentAssignment.Control] : Array.Empty<string>()), .. experiment.Arms.Select(a => a.Id)];
         var n = new int[arms.Length];
         var x = new int[arms.Length];
         var revenue = new double[arms.Length];
-        var window = (long)(experiment.AttributionHours * 3_600_000);
-        foreach (var (visitor, (arm, at)) in exposures)
+        var revenueSquared = new double[arms.Length];
+        for (var i = 0; i < arms.Length; i++)
         {
-            var i = Array.IndexOf(arms, arm);
-            if (i < 0)
-            {
-                continue; // an arm since removed
-            }
-            n[i]++;
-            if (goals.TryGetValue(visitor, out var list))
-            {
-                var converted = false;
-                foreach (var (t, r) in list)
-                {
-                    if (t >= at && t <= at + window)
-                    {
-                        converted = true;
-                        revenue[i] += r;
-                    }
-                }
-                x[i] += converted ? 1 : 0;
-            }
+            n[i] = (int)bag.GetValueOrDefault(CounterKeys.ArmField(arms[i], CounterKeys.Exposed));
+            x[i] = (int)bag.GetValueOrDefault(CounterKeys.ArmField(arms[i], CounterKeys.Converted));
+            revenue[i] = Math.Round(bag.GetValueOrDefault(CounterKeys.ArmField(arms[i], CounterKeys.Revenue)), 2);
+            revenueSquared[i] = bag.GetValueOrDefault(CounterKeys.ArmField(arms[i], CounterKeys.RevenueSquared));
         }
 
         var shares = ExpectedShares(experiment, arms);
@@ -132,10 +80,23 @@ public sealed class ExperimentResults(IEventLog log)
                 p = sePooled == 0 ? 1 : 2 * (1 - Normal.CDF(0, 1, Math.Abs(rate - rateBase) / sePooled));
             }
             results.Add(new ArmResult(arms[i], n[i], x[i], rate, Wilson(x[i], n[i]), revenue[i], n[i] == 0 ? 0 : revenue[i] / n[i],
-                uplift, upliftInterval, p, best[i], shares[i]));
+                MeanInterval(revenue[i], revenueSquared[i], n[i]), uplift, upliftInterval, p, best[i], shares[i]));
         }
         var srm = experiment.Allocation == ExperimentAllocation.Fixed ? SampleRatio(n, shares) : null;
         return new ExperimentReport(experiment.Id, experiment.Slot, experiment.Goal, arms[baseline], experiment.StartedAt, nowMs, experiment.AttributionHours, results, srm);
+    }
+
+    /// <summary>A normal 95% interval for the mean per visitor, from the sum and the sum of squares over n visitors.</summary>
+    public static Interval MeanInterval(double sum, double sumOfSquares, int n)
+    {
+        if (n == 0)
+        {
+            return new Interval(0, 0);
+        }
+        var mean = sum / n;
+        var variance = n > 1 ? Math.Max(0, (sumOfSquares - (n * mean * mean)) / (n - 1)) : 0;
+        var half = Z95 * Math.Sqrt(variance / n);
+        return new Interval(Math.Max(0, mean - half), mean + half);
     }
 
     public static double[] ExpectedShares(ExperimentDefinition experiment, string[] arms)

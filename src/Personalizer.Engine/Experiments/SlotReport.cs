@@ -1,117 +1,153 @@
-using Personalizer.Engine.Events;
-using Personalizer.Engine.Storage;
+using System.Globalization;
+using Personalizer.Engine.Counters;
 
 namespace Personalizer.Engine.Experiments;
 
-public sealed record SlotReportRow(string Variant, string Source, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue);
+public enum ReportGranularity
+{
+    /// <summary>Totals over the range.</summary>
+    Total,
+    /// <summary>Totals and a series per UTC day.</summary>
+    Day,
+}
 
-public sealed record SlotReportEntry(string Slot, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportRow> Rows);
+public sealed record SlotReportDay(string Date, long Impressions, long Clicks, long Conversions, double Revenue);
 
-public sealed record SlotReportResult(long From, long To, double AttributionHours, IReadOnlyList<SlotReportEntry> Slots);
+public sealed record SlotReportRow(string Variant, string Source, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportDay>? Days);
+
+public sealed record SlotReportEntry(string Slot, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportRow> Rows, IReadOnlyList<SlotReportDay>? Days);
+
+public sealed record SlotReportResult(long From, long To, string Granularity, double AttributionHours, IReadOnlyList<SlotReportEntry> Slots);
 
 /// <summary>
-/// What each slot showed and earned between two instants, read from the durable log. Impressions are
-/// served decisions. A <c>slot_click</c> counts for the variant and source of the visitor's latest
-/// impression of that slot. A purchase counts as a conversion (with its revenue) for every slot the
-/// visitor was shown within <see cref="AttributionHours"/> before it, each with its latest variant and source.
+/// What each slot showed and earned over whole UTC days, read from the counters (see
+/// <see cref="CounterAttribution"/> for what counts where): its cost is slots × days, whatever the age of the shop.
 /// Sources: each rule and experiment arm apart, then recommendations, trending, default, fallback.
 /// </summary>
-public sealed class SlotReport(IEventLog log)
+public sealed class SlotReport(ICounterStore counters)
 {
-    public const double AttributionHours = 24;
+    public const long DayMs = CounterKeys.DayMs;
 
-    public SlotReportResult Compute(string site, long from, long to)
+    /// <summary>The longest range one call may cover.</summary>
+    public const int MaxDays = 3660;
+
+    /// <summary>The days covering [<paramref name="from"/>, <paramref name="to"/>): from the day holding <c>from</c> to the day holding <c>to − 1 ms</c>.</summary>
+    public static (long FirstDay, long LastDay) Days(long from, long to) => (CounterKeys.Day(from), CounterKeys.Day(Math.Max(from, to - 1)));
+
+    public async Task<SlotReportResult> ComputeAsync(string site, long from, long to, ReportGranularity granularity, CancellationToken ct = default)
     {
-        var window = (long)(AttributionHours * 3_600_000);
-        // Impressions reach the log off the request path, possibly after the visitor's next events:
-        // read everything first, then match clicks and purchases to impressions by time.
-        var shown = new Dictionary<string, List<(string Slot, string Variant, string Source, long At)>>(StringComparer.Ordinal);
-        var actions = new List<TrackedEvent>();
-        var rows = new Dictionary<(string Slot, string Variant, string Source), (long Impressions, long Clicks, long Conversions, double Revenue)>();
-        foreach (var (_, record) in LogReader.Read(log))
+        var (firstDay, lastDay) = Days(from, to);
+        var index = (await counters.ReadAsync(site, [CounterKeys.SlotIndex], ct).ConfigureAwait(false))[0];
+        var slots = index.Keys.Order(StringComparer.Ordinal).ToArray();
+        var dayCount = (int)(lastDay - firstDay + 1);
+        var keys = new string[slots.Length * dayCount];
+        for (var s = 0; s < slots.Length; s++)
         {
-            if (record.Site != site)
+            for (var d = 0; d < dayCount; d++)
             {
-                continue;
+                keys[(s * dayCount) + d] = CounterKeys.Slot(slots[s], firstDay + d);
             }
-            if (record is ImpressionRecord impression)
+        }
+        var bags = await counters.ReadAsync(site, keys, ct).ConfigureAwait(false);
+        var entries = new List<SlotReportEntry>(slots.Length);
+        for (var s = 0; s < slots.Length; s++)
+        {
+            var rows = new SortedDictionary<(string Variant, string Source), Totals[]>(RowOrder.Instance);
+            for (var d = 0; d < dayCount; d++)
             {
-                if (!shown.TryGetValue(impression.VisitorId, out var list))
+                foreach (var (field, value) in bags[(s * dayCount) + d])
                 {
-                    shown[impression.VisitorId] = list = [];
-                }
-                foreach (var slot in impression.Slots)
-                {
-                    var key = (slot.SlotId, slot.Variant ?? "(items)", Source(slot.Source));
-                    list.Add((key.SlotId, key.Item2, key.Item3, impression.At));
-                    if (impression.At >= from && impression.At < to)
+                    var second = field.LastIndexOf('|');
+                    var first = field.LastIndexOf('|', second - 1);
+                    if (first <= 0)
                     {
-                        var row = rows.GetValueOrDefault(key);
-                        rows[key] = row with { Impressions = row.Impressions + 1 };
+                        continue;
                     }
+                    var key = (field[..first], field[(first + 1)..second]);
+                    if (!rows.TryGetValue(key, out var days))
+                    {
+                        rows[key] = days = new Totals[dayCount];
+                    }
+                    days[d].Add(field.AsSpan(second + 1), value);
                 }
             }
-            else if (record is EventBatchRecord batch)
-            {
-                actions.AddRange(batch.Events.Where(e => e.Timestamp >= from && e.Timestamp < to
-                    && (e.Type == EventType.Purchase || (e.Type == EventType.SlotClick && e.SlotId is not null))));
-            }
-        }
-        foreach (var e in actions)
-        {
-            if (!shown.TryGetValue(e.VisitorId, out var seen))
+            if (rows.Count == 0)
             {
                 continue;
             }
-            // The latest impression of each slot at or before the event (within the window for a purchase).
-            var latest = new Dictionary<string, (string Variant, string Source, long At)>(StringComparer.Ordinal);
-            foreach (var (slot, variant, source, at) in seen)
+            var slotDays = new Totals[dayCount];
+            var reportRows = new List<SlotReportRow>(rows.Count);
+            foreach (var ((variant, source), days) in rows)
             {
-                if (at <= e.Timestamp && (e.Type != EventType.SlotClick || slot == e.SlotId)
-                    && (e.Type != EventType.Purchase || at >= e.Timestamp - window)
-                    && (!latest.TryGetValue(slot, out var known) || known.At <= at))
+                var total = default(Totals);
+                for (var d = 0; d < dayCount; d++)
                 {
-                    latest[slot] = (variant, source, at);
+                    total.Add(days[d]);
+                    slotDays[d].Add(days[d]);
                 }
+                reportRows.Add(new SlotReportRow(variant, source, total.Impressions, total.Clicks, Ctr(total.Clicks, total.Impressions), total.Conversions,
+                    Math.Round(total.Revenue, 2), granularity == ReportGranularity.Day ? Series(days, firstDay) : null));
             }
-            foreach (var (slot, (variant, source, _)) in latest)
+            var all = default(Totals);
+            foreach (var day in slotDays)
             {
-                if (e.Type == EventType.SlotClick)
-                {
-                    var key = (slot, e.Variant ?? variant, source);
-                    var row = rows.GetValueOrDefault(key);
-                    rows[key] = row with { Clicks = row.Clicks + 1 };
-                }
-                else
-                {
-                    var key = (slot, variant, source);
-                    var row = rows.GetValueOrDefault(key);
-                    rows[key] = row with { Conversions = row.Conversions + 1, Revenue = row.Revenue + e.Revenue };
-                }
+                all.Add(day);
             }
+            entries.Add(new SlotReportEntry(slots[s], all.Impressions, all.Clicks, Ctr(all.Clicks, all.Impressions), all.Conversions, Math.Round(all.Revenue, 2),
+                reportRows, granularity == ReportGranularity.Day ? Series(slotDays, firstDay) : null));
         }
-        var slots = rows
-            .GroupBy(kv => kv.Key.Slot, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var list = g.OrderBy(kv => kv.Key.Variant, StringComparer.Ordinal).ThenBy(kv => kv.Key.Source, StringComparer.Ordinal)
-                    .Select(kv => new SlotReportRow(kv.Key.Variant, kv.Key.Source, kv.Value.Impressions, kv.Value.Clicks, Ctr(kv.Value.Clicks, kv.Value.Impressions), kv.Value.Conversions, kv.Value.Revenue))
-                    .ToList();
-                long impressions = list.Sum(r => r.Impressions), clicks = list.Sum(r => r.Clicks);
-                return new SlotReportEntry(g.Key, impressions, clicks, Ctr(clicks, impressions), list.Sum(r => r.Conversions), list.Sum(r => r.Revenue), list);
-            })
-            .ToList();
-        return new SlotReportResult(from, to, AttributionHours, slots);
+        return new SlotReportResult(firstDay * CounterKeys.DayMs, (lastDay + 1) * CounterKeys.DayMs,
+            granularity == ReportGranularity.Day ? "day" : "total", CounterAttribution.AttributionHours, entries);
+    }
+
+    private static SlotReportDay[] Series(Totals[] days, long firstDay)
+    {
+        var series = new SlotReportDay[days.Length];
+        for (var d = 0; d < days.Length; d++)
+        {
+            var date = DateTimeOffset.FromUnixTimeMilliseconds((firstDay + d) * CounterKeys.DayMs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            series[d] = new SlotReportDay(date, days[d].Impressions, days[d].Clicks, days[d].Conversions, Math.Round(days[d].Revenue, 2));
+        }
+        return series;
     }
 
     private static double Ctr(long clicks, long impressions) => impressions == 0 ? 0 : (double)clicks / impressions;
 
-    /// <summary>
-    /// The source as reported: rules and experiment arms keep their identity (<c>rule:vip</c>,
-    /// <c>experiment:hero/B</c>); a model's version is dropped (<c>recs:20261123…</c> → <c>recommendations</c>),
-    /// so retraining does not split the rows.
-    /// </summary>
-    public static string Source(string source) =>
-        source.StartsWith("recs:", StringComparison.Ordinal) ? "recommendations" : source;
+    private struct Totals
+    {
+        public long Impressions;
+        public long Clicks;
+        public long Conversions;
+        public double Revenue;
+
+        public void Add(ReadOnlySpan<char> metric, double value)
+        {
+            switch (metric)
+            {
+                case CounterKeys.Impressions: Impressions += (long)value; break;
+                case CounterKeys.Clicks: Clicks += (long)value; break;
+                case CounterKeys.Conversions: Conversions += (long)value; break;
+                case CounterKeys.Revenue: Revenue += value; break;
+            }
+        }
+
+        public void Add(Totals other)
+        {
+            Impressions += other.Impressions;
+            Clicks += other.Clicks;
+            Conversions += other.Conversions;
+            Revenue += other.Revenue;
+        }
+    }
+
+    private sealed class RowOrder : IComparer<(string Variant, string Source)>
+    {
+        public static RowOrder Instance { get; } = new();
+
+        public int Compare((string Variant, string Source) x, (string Variant, string Source) y)
+        {
+            var c = string.CompareOrdinal(x.Variant, y.Variant);
+            return c != 0 ? c : string.CompareOrdinal(x.Source, y.Source);
+        }
+    }
 }

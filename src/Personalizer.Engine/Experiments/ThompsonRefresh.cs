@@ -19,11 +19,11 @@ public sealed class ThompsonRefresh(ExperimentResults results, ThompsonWeights w
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            RefreshAll();
+            await RefreshAllAsync(stoppingToken).ConfigureAwait(false);
         }
     }
 
-    public void RefreshAll()
+    public async Task RefreshAllAsync(CancellationToken ct = default)
     {
         foreach (var site in sites.SiteIds)
         {
@@ -31,15 +31,15 @@ public sealed class ThompsonRefresh(ExperimentResults results, ThompsonWeights w
             {
                 if (experiment.Status == ExperimentStatus.Running && experiment.Allocation == ExperimentAllocation.Thompson)
                 {
-                    Refresh(site, experiment);
+                    await RefreshAsync(site, experiment, ct).ConfigureAwait(false);
                 }
             }
         }
     }
 
-    public void Refresh(string site, ExperimentDefinition experiment)
+    public async Task RefreshAsync(string site, ExperimentDefinition experiment, CancellationToken ct = default)
     {
-        var report = results.Compute(site, experiment, time.GetUtcNow().ToUnixTimeMilliseconds());
+        var report = await results.ComputeAsync(site, experiment, time.GetUtcNow().ToUnixTimeMilliseconds(), ct).ConfigureAwait(false);
         var byArm = report.Arms.Where(a => a.Arm != ExperimentAssignment.Control).ToDictionary(a => a.Arm, a => a.ProbabilityBest, StringComparer.Ordinal);
         weights.Set(site, experiment.Id, [.. experiment.Arms.Select(a => Math.Max(Floor, byArm.GetValueOrDefault(a.Id)))]);
     }

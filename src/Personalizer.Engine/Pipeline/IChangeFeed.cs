@@ -1,20 +1,14 @@
-using Personalizer.Engine.Recommendations;
-using Personalizer.Engine.Storage;
-
 namespace Personalizer.Engine.Pipeline;
 
 /// <summary>
 /// How changes of shared state (catalogue, configuration, model versions) reach every node, in one
 /// order. On one node it is the ledger itself; on a shared store it is a Redis stream every node reads
-/// (<see cref="Storage.Redis.RedisChangeFeed"/>), so a rule saved on one node is used by all within a second.
+/// (Storage/Redis), so a rule saved on one node is used by all within a second.
 /// </summary>
 public interface IChangeFeed
 {
     /// <summary>Orders the change among all others, applies it here, and reports what applying it did.</summary>
     Task<ApplyOutcome> SubmitAsync(LogRecord record, CancellationToken ct = default);
-
-    /// <summary>Makes a freshly trained model the current one on every node.</summary>
-    Task PublishModelAsync(RecommendationModel model, CancellationToken ct = default);
 
     /// <summary>
     /// True when this node may run a job that only one node should run (seeding, periodic training):
@@ -29,15 +23,9 @@ public interface IChangeFeed
 }
 
 /// <summary>One node: shared state changes through the node's own durable log.</summary>
-public sealed class LocalChangeFeed(Ledger ledger, ModelRegistry models) : IChangeFeed
+public sealed class LocalChangeFeed(Ledger ledger) : IChangeFeed
 {
     public Task<ApplyOutcome> SubmitAsync(LogRecord record, CancellationToken ct = default) => ledger.SubmitAsync(record, ct);
-
-    public Task PublishModelAsync(RecommendationModel model, CancellationToken ct = default)
-    {
-        models.Publish(model);
-        return Task.CompletedTask;
-    }
 
     public Task<bool> TryLeadAsync(string job, TimeSpan? lease, CancellationToken ct = default) => Task.FromResult(true);
 

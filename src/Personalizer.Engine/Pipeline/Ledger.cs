@@ -2,15 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Threading.Channels;
-using MessagePack;
 using Microsoft.Extensions.Logging;
-using Personalizer.Engine.Catalog;
-using Personalizer.Engine.Configuration;
-using Personalizer.Engine.Diagnostics;
-using Personalizer.Engine.Events;
-using Personalizer.Engine.Profiles;
-using Personalizer.Engine.Recommendations;
-using Personalizer.Engine.Storage;
 
 namespace Personalizer.Engine.Pipeline;
 
@@ -24,17 +16,12 @@ namespace Personalizer.Engine.Pipeline;
 public sealed class Ledger : IAsyncDisposable
 {
     private readonly IEventLog _log;
-    private readonly IProfileStore _store;
-    private readonly CatalogStore _catalog;
-    private readonly ConfigurationStore _configuration;
-    private readonly TrendingTracker _trending;
-    private readonly FoldSettings _fold;
-    private readonly PersonalizerOptions _options;
+    private readonly ICheckpointStore _store;
+    private readonly ProjectionRegistry _projections;
+    private readonly LedgerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _stateDirectory;
-    private readonly string _node;
-    private readonly Triggers.TriggerScheduler? _triggers;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _enqueueLock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -50,30 +37,22 @@ public sealed class Ledger : IAsyncDisposable
     private readonly Queue<Pending> _work = new(); // the applier's own
     private Task _checkpointer = Task.CompletedTask;
 
-    public Ledger(
-        IEventLog log,
-        IProfileStore store,
-        CatalogStore catalog,
-        ConfigurationStore configuration,
-        TrendingTracker trending,
-        PersonalizerOptions options,
-        TimeProvider time,
-        ILogger<Ledger> logger,
-        Triggers.TriggerScheduler? triggers = null)
+    public Ledger(IEventLog log, ICheckpointStore store, ProjectionRegistry projections, LedgerOptions options, TimeProvider time, ILogger<Ledger> logger)
     {
-        _triggers = triggers;
         _log = log;
         _store = store;
-        _catalog = catalog;
-        _configuration = configuration;
-        _trending = trending;
+        _projections = projections;
         _options = options;
-        _fold = FoldSettings.From(options.Profiles);
         _time = time;
         _logger = logger;
         _stateDirectory = Path.Combine(options.DataPath, "state");
-        _node = store.IsShared ? NodeIdentity.Resolve(options) : "";
     }
+
+    /// <summary>The record types every projection registered: what readers of the log need to read it.</summary>
+    public RecordTypes Types => _projections.Types;
+
+    /// <summary>The durable log itself, for readers (export, training).</summary>
+    public IEventLog Log => _log;
 
     /// <summary>True while the profile store cannot be reached: records wait in the log, in order, and are applied when it returns.</summary>
     public bool StoreDegraded => Volatile.Read(ref _degraded);
@@ -98,14 +77,23 @@ public sealed class Ledger : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         var marker = await _store.RecoverAsync(ct).ConfigureAwait(false);
         var from = _log.BeginAddress;
+        var snapshot = marker is null ? null : StateSnapshot.TryRead(_stateDirectory, marker.LastSeq);
+        foreach (var part in _projections.Parts)
+        {
+            part.Load(snapshot?.Parts!.TryGetValue(part.Name, out var saved) == true ? new ReadOnlyMemory<byte>(saved) : (ReadOnlyMemory<byte>?)null);
+        }
         if (marker is not null)
         {
-            var snapshot = StateSnapshot.Read(_stateDirectory, marker.LastSeq);
-            _catalog.Restore(snapshot.Catalog);
-            _configuration.Restore(snapshot.Configuration);
-            _trending.Restore(snapshot.Trending);
-            _triggers?.Restore(snapshot.PendingMessages);
-            from = marker.ReplayFrom;
+            if (snapshot is null)
+            {
+                // The store's checkpoint is there but not the state beside it: rebuild that state by replaying the
+                // whole log. What the store holds is guarded by the sequence numbers stored with it (exactly once).
+                LedgerLog.SnapshotMissing(_logger, marker.LastSeq);
+            }
+            else
+            {
+                from = marker.ReplayFrom;
+            }
             _seq = marker.LastSeq;
             _appliedSeq = marker.LastSeq;
             _durableSeq = marker.LastSeq;
@@ -113,7 +101,7 @@ public sealed class Ledger : IAsyncDisposable
 
         var replayed = 0;
         long firstSeq = 0;
-        foreach (var (seq, record) in LogReader.Read(_log, from, appliedOnly: true, ct))
+        foreach (var (seq, record) in LogReader.Read(_log, _projections.Types, from, ct))
         {
             try
             {
@@ -125,17 +113,17 @@ public sealed class Ledger : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                Log.ApplyFailed(_logger, ex, seq, record.GetType().Name);
+                LedgerLog.ApplyFailed(_logger, ex, seq, record.GetType().Name);
             }
             firstSeq = firstSeq == 0 ? seq : firstSeq;
             _seq = Math.Max(_seq, seq);
             _appliedSeq = _seq;
             replayed++;
         }
-        _trending.Publish(force: true);
+        _projections.Idle(force: true);
         if (replayed > 0)
         {
-            Log.Replayed(_logger, replayed, firstSeq, _seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LedgerLog.Replayed(_logger, replayed, firstSeq, _seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
         lock (_enqueueLock)
@@ -171,25 +159,6 @@ public sealed class Ledger : IAsyncDisposable
             _queue.Writer.TryWrite(pending);
         }
         return pending.Done.Task;
-    }
-
-    /// <summary>Appends a record that is kept for reports and training but changes no state (sequence 0: never applied).</summary>
-    public async ValueTask AppendAsync(LogRecord record, CancellationToken ct = default)
-    {
-        if (!Volatile.Read(ref _accepting))
-        {
-            return;
-        }
-        await _log.EnqueueAsync(Serialize(record), ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Makes the appended records durable (and visible to log readers: reports, training) now.</summary>
-    public async ValueTask CommitAppendedAsync(CancellationToken ct = default)
-    {
-        if (Volatile.Read(ref _accepting))
-        {
-            await _log.CommitAsync(ct).ConfigureAwait(false);
-        }
     }
 
     /// <summary>Takes a checkpoint now; true when a new one became durable.</summary>
@@ -255,7 +224,7 @@ public sealed class Ledger : IAsyncDisposable
             }
             else
             {
-                Log.ShutdownCheckpointIncomplete(_logger, ShutdownCheckpointTimeout.TotalSeconds);
+                LedgerLog.ShutdownCheckpointIncomplete(_logger, ShutdownCheckpointTimeout.TotalSeconds);
             }
         }
     }
@@ -266,12 +235,12 @@ public sealed class Ledger : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static byte[] Serialize(LogRecord record)
+    private byte[] Serialize(LogRecord record)
     {
         var writer = new ArrayBufferWriter<byte>(256);
         writer.GetSpan(8)[..8].Clear();
         writer.Advance(8);
-        MessagePackSerializer.Serialize(writer, record);
+        _projections.Types.Write(writer, record);
         return writer.WrittenSpan.ToArray();
     }
 
@@ -294,7 +263,7 @@ public sealed class Ledger : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                Log.CheckpointFailed(_logger, ex);
+                LedgerLog.CheckpointFailed(_logger, ex);
             }
         }
     }
@@ -352,11 +321,11 @@ public sealed class Ledger : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    Log.ApplyFailed(_logger, ex, p.Seq, p.Record!.GetType().Name);
+                    LedgerLog.ApplyFailed(_logger, ex, p.Seq, p.Record!.GetType().Name);
                     p.Done!.TrySetException(ex);
                 }
             }
-            _trending.Publish();
+            _projections.Idle(force: false);
         }
     }
 
@@ -424,7 +393,7 @@ public sealed class Ledger : IAsyncDisposable
                 if (_degraded)
                 {
                     Volatile.Write(ref _degraded, false);
-                    Log.StoreBack(_logger, seq);
+                    LedgerLog.StoreBack(_logger, seq);
                 }
                 Interlocked.Exchange(ref _appliedSeq, seq);
                 return outcome;
@@ -447,7 +416,7 @@ public sealed class Ledger : IAsyncDisposable
                 if (!_degraded)
                 {
                     Volatile.Write(ref _degraded, true);
-                    Log.StoreUnavailable(_logger, ex, seq);
+                    LedgerLog.StoreUnavailable(_logger, ex, seq);
                 }
                 pending?.Done?.TrySetResult(ApplyOutcome.Deferred(record));
                 if (pending is null)
@@ -470,14 +439,12 @@ public sealed class Ledger : IAsyncDisposable
     private Task<bool> TakeCheckpoint(long seq, long replayFrom, bool full)
     {
         var started = Stopwatch.GetTimestamp();
-        new StateSnapshot
+        var parts = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var part in _projections.Parts)
         {
-            LastSeq = seq,
-            Catalog = _catalog.Snapshot(),
-            Configuration = _configuration.Snapshot(),
-            Trending = _trending.Snapshot(),
-            PendingMessages = _triggers?.Snapshot() ?? [],
-        }.Write(_stateDirectory);
+            parts[part.Name] = part.Save();
+        }
+        new StateSnapshot { LastSeq = seq, Parts = parts }.Write(_stateDirectory);
         var durable = _store.CheckpointAsync(new CheckpointMarker(replayFrom, seq), full);
         _checkpoints++;
         return LogWhenDone(durable, full ? "full" : "log", seq, started);
@@ -488,389 +455,12 @@ public sealed class Ledger : IAsyncDisposable
         var ok = await durable.ConfigureAwait(false);
         if (ok)
         {
-            Log.CheckpointTaken(_logger, kind, seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LedgerLog.CheckpointTaken(_logger, kind, seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         return ok;
     }
 
-    private ValueTask<ApplyOutcome> ApplyAsync(LogRecord record, long seq) => record switch
-    {
-        EventBatchRecord r => ApplyEventsAsync(r, seq),
-        EraseProfileRecord r => EraseAsync(r, seq),
-        PreferencesRecord r => SetPreferencesAsync(r, seq),
-        CatalogUpsertRecord r => ValueTask.FromResult(SharedStateApplier.Apply(_catalog, r)),
-        ConfigChangeRecord r => ValueTask.FromResult(SharedStateApplier.Apply(_configuration, r)),
-        _ => ValueTask.FromResult(new ApplyOutcome()),
-    };
-
-    private async ValueTask<ApplyOutcome> ApplyEventsAsync(EventBatchRecord r, long seq)
-    {
-        var site = r.SiteId;
-        var catalog = _catalog.Get(site);
-        var work = new Working(site, new EventClaim(_node, seq));
-        var inRecord = new HashSet<string>(StringComparer.Ordinal);
-        var outcome = new ApplyOutcome();
-        List<TrackedEvent>? applied = null;
-        // Every claim and profile the record touches is read at once: one round trip on a remote store.
-        var claims = new ValueTask<EventClaim?>[r.Events.Length];
-        for (var i = 0; i < claims.Length; i++)
-        {
-#pragma warning disable CA2012 // started together, each awaited exactly once below
-            claims[i] = _store.GetEventClaimAsync(site, r.Events[i].VisitorId, r.Events[i].EventId);
-#pragma warning restore CA2012
-        }
-        await work.PrefetchAsync(_store, r.Events).ConfigureAwait(false);
-        for (var i = 0; i < r.Events.Length; i++)
-        {
-            var e = r.Events[i];
-            var held = await claims[i].ConfigureAwait(false);
-            if (!inRecord.Add(e.EventId))
-            {
-                outcome.Duplicates++;
-                continue;
-            }
-            if (held is { } h && h != work.Claim)
-            {
-                outcome.Duplicates++;
-                continue;
-            }
-            var profile = await LoadAsync(work, e.VisitorId).ConfigureAwait(false);
-            if (profile.Preferences.Tracking == TrackingConsent.Denied)
-            {
-                outcome.Dropped++; // the visitor refused tracking: counted, never stored
-                continue;
-            }
-            if (AppliedOf(profile) < seq)
-            {
-                if (profile.VisitorId == e.VisitorId)
-                {
-                    work.ClaimWithWrite(e.VisitorId, e.EventId);
-                }
-                else if (held is null && !await _store.ClaimEventAsync(site, e.VisitorId, e.EventId, work.Claim).ConfigureAwait(false))
-                {
-                    outcome.Duplicates++; // folded into a merged profile, whose write cannot carry this visitor's claim
-                    continue;
-                }
-                if (e.Type == EventType.Identify)
-                {
-                    await IdentifyAsync(work, e, profile, seq).ConfigureAwait(false);
-                }
-                else
-                {
-                    ProfileFolder.Fold(profile, e, catalog, _fold);
-                    work.Dirty.Add(profile.VisitorId);
-                }
-            }
-            // else: replaying a record the store already holds for this profile (its claims were written with it)
-            outcome.Applied++;
-            (applied ??= []).Add(e);
-        }
-        await work.SaveAsync(_store, this, seq).ConfigureAwait(false);
-        // Only once the write stood: a conflict re-runs the record, which must not count twice.
-        foreach (var e in applied ?? [])
-        {
-            RecordTrending(site, e);
-            if (_triggers is not null && work.Resolved.TryGetValue(e.VisitorId, out var holder))
-            {
-                _triggers.Observe(site, e, work.Profiles[holder], catalog);
-            }
-        }
-        return outcome;
-    }
-
-    private void RecordTrending(string site, TrackedEvent e)
-    {
-        var weight = TrendingTracker.Weight(e.Type);
-        if (weight <= 0)
-        {
-            return;
-        }
-        if (e.Type == EventType.Purchase)
-        {
-            foreach (var line in e.Lines ?? [])
-            {
-                _trending.Record(site, line.ItemId, weight, e.Timestamp);
-            }
-        }
-        else if (e.ItemId is not null)
-        {
-            _trending.Record(site, e.ItemId, weight, e.Timestamp);
-        }
-    }
-
-    private async ValueTask IdentifyAsync(Working work, TrackedEvent e, VisitorProfile current, long seq)
-    {
-        var customer = e.CustomerId!;
-        var holder = await _store.GetCustomerVisitorAsync(work.Site, customer).ConfigureAwait(false);
-        var target = holder is null || holder == current.VisitorId ? null : await LoadExistingAsync(work, holder).ConfigureAwait(false);
-        if (target is null || target.VisitorId == current.VisitorId)
-        {
-            // First identification of this customer (or their profile was erased): this profile holds the view.
-            current.CustomerId = customer;
-            work.Dirty.Add(current.VisitorId);
-            if (holder != current.VisitorId)
-            {
-                await _store.PutCustomerVisitorAsync(work.Site, customer, current.VisitorId).ConfigureAwait(false);
-            }
-            return;
-        }
-
-        // Another device of a known customer: fold this visitor into the customer's profile and leave a redirect.
-        if (AppliedOf(target) < seq)
-        {
-            ProfileMerger.MergeInto(target, current, _fold);
-            target.CustomerId = customer;
-            work.Dirty.Add(target.VisitorId);
-        }
-        var stub = InPlaceOf(current);
-        stub.MergedInto = target.VisitorId;
-        work.Replace(current.VisitorId, stub, target.VisitorId);
-    }
-
-    private async ValueTask<ApplyOutcome> EraseAsync(EraseProfileRecord r, long seq)
-    {
-        _triggers?.Forget(r.SiteId, r.VisitorId);
-        var work = new Working(r.SiteId);
-        var stored = await _store.GetAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
-        var profile = await LoadExistingAsync(work, r.VisitorId).ConfigureAwait(false);
-        if (profile is null)
-        {
-            if (stored is not null)
-            {
-                await _store.DeleteAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
-            }
-            return new ApplyOutcome { Found = stored is not null };
-        }
-        if (AppliedOf(profile) >= seq)
-        {
-            return new ApplyOutcome { Found = true }; // a newer profile of the same id: the erasure already happened before it
-        }
-        await _store.DeleteAsync(r.SiteId, profile.VisitorId).ConfigureAwait(false);
-        await _store.DeleteAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
-        foreach (var merged in profile.MergedVisitorIds)
-        {
-            await _store.DeleteAsync(r.SiteId, merged).ConfigureAwait(false);
-        }
-        if (profile.CustomerId is { } customer &&
-            await _store.GetCustomerVisitorAsync(r.SiteId, customer).ConfigureAwait(false) == profile.VisitorId)
-        {
-            await _store.DeleteCustomerVisitorAsync(r.SiteId, customer).ConfigureAwait(false);
-        }
-        return new ApplyOutcome { Found = true, Applied = 1 };
-    }
-
-    private async ValueTask<ApplyOutcome> SetPreferencesAsync(PreferencesRecord r, long seq)
-    {
-        var work = new Working(r.SiteId);
-        var profile = await LoadAsync(work, r.VisitorId).ConfigureAwait(false);
-        if (AppliedOf(profile) < seq)
-        {
-            if (r.Preferences.Tracking == TrackingConsent.Denied && profile.Preferences.Tracking != TrackingConsent.Denied)
-            {
-                _triggers?.Forget(r.SiteId, profile.VisitorId);
-                // Tracking refused: the stored behaviour goes; who the visitor is and what they chose stays.
-                var erased = InPlaceOf(profile);
-                erased.CustomerId = profile.CustomerId;
-                erased.MergedVisitorIds = profile.MergedVisitorIds;
-                work.Profiles[profile.VisitorId] = erased;
-                profile = erased;
-            }
-            profile.Preferences = r.Preferences;
-            work.Dirty.Add(profile.VisitorId);
-            await work.SaveAsync(_store, this, seq).ConfigureAwait(false);
-        }
-        return new ApplyOutcome { Applied = 1, Found = true };
-    }
-
-    /// <summary>
-    /// An empty profile taking the stored one's place under the same key: it keeps the store's revision
-    /// (the write is checked against it) and the applied sequence numbers (replay stays exactly-once).
-    /// </summary>
-    private static VisitorProfile InPlaceOf(VisitorProfile stored) => new()
-    {
-        VisitorId = stored.VisitorId,
-        Revision = stored.Revision,
-        AppliedSeq = stored.AppliedSeq,
-        AppliedByNode = stored.AppliedByNode,
-    };
-
-    /// <summary>The last of this node's records folded into the profile (exactly-once replay).</summary>
-    private long AppliedOf(VisitorProfile profile) =>
-        _node.Length == 0 ? profile.AppliedSeq
-        : profile.AppliedByNode is { } byNode && byNode.TryGetValue(_node, out var seq) ? seq : 0;
-
-    private void MarkApplied(VisitorProfile profile, long seq)
-    {
-        if (_node.Length == 0)
-        {
-            profile.AppliedSeq = seq;
-        }
-        else
-        {
-            (profile.AppliedByNode ??= new(StringComparer.Ordinal))[_node] = seq;
-        }
-    }
-
-    /// <summary>The profile that holds this visitor's view (following merge redirects), or a new one.</summary>
-    private async ValueTask<VisitorProfile> LoadAsync(Working work, string visitorId)
-    {
-        if (await LoadExistingAsync(work, visitorId).ConfigureAwait(false) is { } existing)
-        {
-            return existing;
-        }
-        var created = new VisitorProfile { VisitorId = visitorId };
-        work.Profiles[visitorId] = created;
-        work.Resolved[visitorId] = visitorId;
-        return created;
-    }
-
-    private async ValueTask<VisitorProfile?> LoadExistingAsync(Working work, string visitorId)
-    {
-        if (work.Resolved.TryGetValue(visitorId, out var key))
-        {
-            return work.Profiles[key];
-        }
-        var id = visitorId;
-        VisitorProfile? last = null;
-        for (var hop = 0; hop < 8; hop++)
-        {
-            if (work.Profiles.TryGetValue(id, out var cached))
-            {
-                if (!cached.IsRedirect)
-                {
-                    work.Resolved[visitorId] = id;
-                    return cached;
-                }
-                last = cached;
-                id = cached.MergedInto!;
-                continue;
-            }
-            var stored = work.Absent.Contains(id) ? null : await _store.GetAsync(work.Site, id).ConfigureAwait(false);
-            if (stored is null)
-            {
-                break;
-            }
-            work.Profiles[id] = stored;
-            if (!stored.IsRedirect)
-            {
-                work.Resolved[visitorId] = id;
-                return stored;
-            }
-            last = stored;
-            id = stored.MergedInto!;
-        }
-        // A redirect to a profile that was erased: the visitor starts afresh under their own id.
-        if (last is not null)
-        {
-            var fresh = InPlaceOf(work.Profiles[visitorId]);
-            work.Profiles[visitorId] = fresh;
-            work.Resolved[visitorId] = visitorId;
-            work.Dirty.Add(visitorId);
-            return fresh;
-        }
-        return null;
-    }
-
-    /// <summary>Profiles loaded while one record is applied; written back once at its end.</summary>
-    private sealed class Working(string site, EventClaim claim = default)
-    {
-        public string Site { get; } = site;
-        public EventClaim Claim { get; } = claim;
-        /// <summary>Per visitor: the event ids to claim with the write of that visitor's own profile.</summary>
-        private readonly Dictionary<string, List<string>> _claims = new(StringComparer.Ordinal);
-        public Dictionary<string, VisitorProfile> Profiles { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, string> Resolved { get; } = new(StringComparer.Ordinal);
-        public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
-
-        public void Replace(string key, VisitorProfile stub, string newHolder)
-        {
-            Profiles[key] = stub;
-            Dirty.Add(key);
-            foreach (var (visitor, resolved) in Resolved.ToArray())
-            {
-                if (resolved == key)
-                {
-                    Resolved[visitor] = newHolder;
-                }
-            }
-        }
-
-        /// <summary>Visitor ids known to have no stored profile (read by <see cref="PrefetchAsync"/>).</summary>
-        public HashSet<string> Absent { get; } = new(StringComparer.Ordinal);
-
-        public async ValueTask PrefetchAsync(IProfileStore store, TrackedEvent[] events)
-        {
-            var reads = new Dictionary<string, ValueTask<VisitorProfile?>>(StringComparer.Ordinal);
-            foreach (var e in events)
-            {
-                if (!reads.ContainsKey(e.VisitorId))
-                {
-#pragma warning disable CA2012 // started together, each awaited exactly once below
-                    reads[e.VisitorId] = store.GetAsync(Site, e.VisitorId);
-#pragma warning restore CA2012
-                }
-            }
-            foreach (var (visitor, read) in reads)
-            {
-                if (await read.ConfigureAwait(false) is { } profile)
-                {
-                    Profiles[visitor] = profile;
-                }
-                else
-                {
-                    Absent.Add(visitor);
-                }
-            }
-        }
-
-        public void ClaimWithWrite(string visitorId, string eventId)
-        {
-            if (!_claims.TryGetValue(visitorId, out var ids))
-            {
-                _claims[visitorId] = ids = [];
-            }
-            ids.Add(eventId);
-        }
-
-        public async ValueTask SaveAsync(IProfileStore store, Ledger ledger, long seq)
-        {
-            var writes = new List<ValueTask>(Dirty.Count);
-            foreach (var key in Dirty)
-            {
-                var profile = Profiles[key];
-                ledger.MarkApplied(profile, seq);
-                var claims = _claims.Remove(key, out var ids) ? new EventClaims(Claim, ids) : null;
-#pragma warning disable CA2012 // started together, each awaited exactly once below
-                writes.Add(store.PutAsync(Site, profile, claims));
-#pragma warning restore CA2012
-            }
-            // All writes are sent before any is awaited; a conflict in one re-runs the record (the others stand, guarded by their applied sequence).
-            Exception? failed = null;
-            foreach (var write in writes)
-            {
-                try
-                {
-                    await write.ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    failed ??= ex;
-                }
-            }
-            if (failed is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
-            }
-            // A visitor whose own profile was not written (not the case today) still gets its claims.
-            foreach (var (visitor, ids) in _claims)
-            {
-                foreach (var eventId in ids)
-                {
-                    await store.ClaimEventAsync(Site, visitor, eventId, Claim).ConfigureAwait(false);
-                }
-            }
-        }
-    }
+    private ValueTask<ApplyOutcome> ApplyAsync(LogRecord record, long seq) => _projections.ApplyAsync(record, seq);
 
     private sealed class Pending
     {

@@ -7,14 +7,14 @@ namespace Personalizer.Engine.Pipeline;
 /// </summary>
 public static class NodeIdentity
 {
-    public static string Resolve(PersonalizerOptions options)
+    public static string Resolve(string dataPath, string? configured)
     {
-        if (!string.IsNullOrWhiteSpace(options.NodeId))
+        if (!string.IsNullOrWhiteSpace(configured))
         {
-            return options.NodeId;
+            return configured;
         }
-        Directory.CreateDirectory(options.DataPath);
-        var path = Path.Combine(options.DataPath, "node-id");
+        Directory.CreateDirectory(dataPath);
+        var path = Path.Combine(dataPath, "node-id");
         if (File.Exists(path))
         {
             var stored = File.ReadAllText(path).Trim();
@@ -29,4 +29,13 @@ public static class NodeIdentity
         File.Move(temp, path, overwrite: true);
         return id;
     }
+}
+
+/// <summary>
+/// Who applies this node's log records: <see cref="Id"/> is empty on a store only this node writes
+/// (sequence numbers alone are unique), and the node's id on a store several nodes share.
+/// </summary>
+public sealed record LogNode(string Id)
+{
+    public static LogNode OnlyWriter { get; } = new("");
 }

@@ -1,13 +1,10 @@
 using MessagePack;
-using Personalizer.Engine.Catalog;
-using Personalizer.Engine.Configuration;
-using Personalizer.Engine.Recommendations;
 
 namespace Personalizer.Engine.Pipeline;
 
 /// <summary>
-/// The small in-memory state beside the profile store (catalogue, configuration history, trending),
-/// written at each checkpoint as one file named by the last sequence number it contains.
+/// The in-memory state beside the store (every registered <see cref="ICheckpointPart"/>), written at
+/// each checkpoint as one file named by the last sequence number it contains.
 /// </summary>
 [MessagePackObject]
 public sealed class StateSnapshot
@@ -16,10 +13,9 @@ public sealed class StateSnapshot
         MessagePackSerializerOptions.Standard.WithCompression(MessagePackCompression.Lz4BlockArray);
 
     [Key(0)] public long LastSeq { get; set; }
-    [Key(1)] public Dictionary<string, CatalogItem[]> Catalog { get; set; } = [];
-    [Key(2)] public Dictionary<string, StoredConfigurationVersion[]> Configuration { get; set; } = [];
-    [Key(3)] public Dictionary<string, StoredTrending> Trending { get; set; } = [];
-    [Key(4)] public Triggers.PendingMessage[] PendingMessages { get; set; } = [];
+
+    // Keys 1-4 held the parts as fixed fields in earlier versions; such a file is not read (see TryRead).
+    [Key(5)] public Dictionary<string, byte[]>? Parts { get; set; }
 
     public static string PathFor(string directory, long seq) => Path.Combine(directory, $"state-{seq:D20}.bin");
 
@@ -37,15 +33,24 @@ public sealed class StateSnapshot
         File.Move(temp, path, overwrite: true);
     }
 
-    public static StateSnapshot Read(string directory, long seq)
+    /// <summary>The snapshot of a checkpoint, or null when it is missing, unreadable or of an older layout.</summary>
+    public static StateSnapshot? TryRead(string directory, long seq)
     {
         var path = PathFor(directory, seq);
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException($"The state snapshot '{path}' that belongs to the store's checkpoint is missing; the data folder is incomplete.");
+            return null;
         }
-        using var stream = File.OpenRead(path);
-        return MessagePackSerializer.Deserialize<StateSnapshot>(stream, Options);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var snapshot = MessagePackSerializer.Deserialize<StateSnapshot>(stream, Options);
+            return snapshot.Parts is null ? null : snapshot;
+        }
+        catch (MessagePackSerializationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Removes snapshots older than <paramref name="keepFromSeq"/>, which the latest durable checkpoint no longer needs.</summary>

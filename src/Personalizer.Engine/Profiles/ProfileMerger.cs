@@ -61,6 +61,8 @@ public static class ProfileMerger
         tp.ExcludedCategories = [.. tp.ExcludedCategories.Union(sp.ExcludedCategories)];
         tp.Interests = [.. tp.Interests.Union(sp.Interests)];
 
+        MergeAttribution(target, source);
+
         if (!target.MergedVisitorIds.Contains(source.VisitorId))
         {
             target.MergedVisitorIds.Add(source.VisitorId);
@@ -72,6 +74,42 @@ public static class ProfileMerger
                 target.MergedVisitorIds.Add(id);
             }
         }
+    }
+
+    /// <summary>Per slot the later impression, per experiment the earlier exposure (a visitor is exposed once).</summary>
+    private static void MergeAttribution(VisitorProfile target, VisitorProfile source)
+    {
+        if (source.Attribution is not { } from)
+        {
+            return;
+        }
+        var into = target.Attribution ??= new AttributionMemory();
+        foreach (var shown in from.Shown)
+        {
+            var i = into.Shown.FindIndex(s => s.SlotId == shown.SlotId);
+            if (i < 0)
+            {
+                into.Shown.Add(shown);
+            }
+            else if (into.Shown[i].At < shown.At)
+            {
+                into.Shown[i] = shown;
+            }
+        }
+        foreach (var exposure in from.Exposures)
+        {
+            var i = into.Exposures.FindIndex(e => e.Experiment == exposure.Experiment && e.StartedAt == exposure.StartedAt);
+            if (i < 0)
+            {
+                into.Exposures.Add(exposure);
+            }
+            else if (into.Exposures[i].At > exposure.At)
+            {
+                into.Exposures[i] = exposure;
+            }
+        }
+        into.Shown = [.. into.Shown.OrderByDescending(s => s.At).Take(AttributionMemory.MaxSlots)];
+        into.Exposures = [.. into.Exposures.OrderByDescending(e => e.At).Take(AttributionMemory.MaxExposures)];
     }
 
     private static long Min(long a, long b) => a == 0 ? b : b == 0 ? a : Math.Min(a, b);

@@ -1,5 +1,4 @@
 using Personalizer.Engine.Pipeline;
-using Personalizer.Engine.Storage;
 
 namespace Personalizer.Engine.Profiles;
 

@@ -43,7 +43,7 @@ public sealed class VisitorProfile
     [Key(22)] public string? Currency { get; set; }
     /// <summary>
     /// Bumped by the store on every write; a write carrying an older revision is refused
-    /// (<see cref="Storage.WriteConflictException"/>), so two nodes never overwrite each other's update.
+    /// (<see cref="Pipeline.WriteConflictException"/>), so two nodes never overwrite each other's update.
     /// </summary>
     [Key(23)] public long Revision { get; set; }
     /// <summary>On a store shared by several nodes: the last log sequence number of each node folded into this profile.</summary>
@@ -54,6 +54,8 @@ public sealed class VisitorProfile
     [Key(26)] public List<CategoryAffinity> TagAffinity { get; set; } = [];
     /// <summary>Unix milliseconds of the first order (0 without orders); with <see cref="LastOrderAt"/>, what the lifetime-value model reads.</summary>
     [Key(27)] public long FirstOrderAt { get; set; }
+    /// <summary>What the visitor was last shown per slot and which experiments exposed them: what a later click or purchase is attributed to.</summary>
+    [Key(28)] public AttributionMemory? Attribution { get; set; }
 
     [IgnoreMember] public bool IsRedirect => MergedInto is not null;
 }
@@ -97,4 +99,43 @@ public sealed class VisitorPreferences
     [Key(2)] public List<string> ExcludedCategories { get; set; } = [];
     [Key(3)] public TrackingConsent Tracking { get; set; }
     [Key(4)] public long UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// Bounded: the latest impression of each of the last <see cref="MaxSlots"/> slots shown, and the first
+/// exposure to each of the last <see cref="MaxExposures"/> experiments. Kept by the counters' attribution,
+/// stored with the profile so that it is covered by the same checkpoints and exactly-once replay.
+/// </summary>
+[MessagePackObject]
+public sealed class AttributionMemory
+{
+    public const int MaxSlots = 32;
+    public const int MaxExposures = 32;
+
+    [Key(0)] public List<ShownSlot> Shown { get; set; } = [];
+    [Key(1)] public List<Exposure> Exposures { get; set; } = [];
+}
+
+[MessagePackObject]
+public sealed class ShownSlot
+{
+    [Key(0)] public string SlotId { get; set; } = "";
+    /// <summary>The variant, or <c>(items)</c> for a recommendations slot.</summary>
+    [Key(1)] public string Variant { get; set; } = "";
+    /// <summary>The source as reported (<c>rule:ID</c>, <c>experiment:ID/ARM</c>, <c>recommendations</c> …).</summary>
+    [Key(2)] public string Source { get; set; } = "";
+    [Key(3)] public long At { get; set; }
+}
+
+[MessagePackObject]
+public sealed class Exposure
+{
+    [Key(0)] public string Experiment { get; set; } = "";
+    /// <summary>When the experiment (this run of it) started: a restarted experiment counts afresh.</summary>
+    [Key(1)] public long StartedAt { get; set; }
+    [Key(2)] public string Arm { get; set; } = "";
+    [Key(3)] public long At { get; set; }
+    [Key(4)] public bool Converted { get; set; }
+    /// <summary>Revenue attributed to this exposure so far (what the sum of squares of revenue per visitor needs).</summary>
+    [Key(5)] public double Revenue { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MessagePack;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Recommendations;
 
@@ -10,7 +11,7 @@ public sealed record ModelInfo(string Site, string Version, long CreatedAt, int 
 /// end) and the persisted versions under <c>DataPath/models/SITE/</c>. Publishing writes the file
 /// first (temp, fsync, rename), then swaps.
 /// </summary>
-public sealed class ModelRegistry(PersonalizerOptions options)
+public sealed class ModelRegistry(LedgerOptions options)
 {
     private static readonly MessagePackSerializerOptions Compressed =
         MessagePackSerializerOptions.Standard.WithCompression(MessagePackCompression.Lz4BlockArray);

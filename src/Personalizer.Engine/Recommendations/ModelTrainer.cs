@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Engine.Recommendations;
 
@@ -10,7 +12,7 @@ namespace Personalizer.Engine.Recommendations;
 /// Trains a site's model from the durable event log: views, clicks, cart additions and purchases
 /// become implicit feedback (erased visitors are left out), orders give bought-together lifts.
 /// </summary>
-public sealed class ModelTrainer(IEventLog log, RecommendationOptions options, TimeProvider time)
+public sealed class ModelTrainer(IEventLog log, RecordTypes types, RecommendationOptions options, TimeProvider time)
 {
     public RecommendationModel? Train(string site, CancellationToken ct = default)
     {
@@ -74,7 +76,7 @@ public sealed class ModelTrainer(IEventLog log, RecommendationOptions options, T
         var events = new List<TrackedEvent>();
         var erased = new HashSet<string>(StringComparer.Ordinal);
         long lastSeq = 0;
-        foreach (var (seq, record) in LogReader.Read(log, appliedOnly: true, ct: ct))
+        foreach (var (seq, record) in LogReader.Read(log, types, ct: ct))
         {
             lastSeq = seq;
             if (record.Site != site)

@@ -13,6 +13,7 @@ public sealed partial class ModelTraining(
     ModelTrainer trainer,
     ModelRegistry registry,
     IChangeFeed changes,
+    IModelPublisher publisher,
     Ledger ledger,
     ApiKeyRegistry sites,
     RecommendationOptions options,
@@ -30,7 +31,7 @@ public sealed partial class ModelTraining(
             var model = await Task.Run(() => trainer.Train(site, ct), ct).ConfigureAwait(false);
             if (model is not null)
             {
-                await changes.PublishModelAsync(model, ct).ConfigureAwait(false);
+                await publisher.PublishAsync(model, ct).ConfigureAwait(false);
                 Trained(logger, site, model.Version, model.Interactions, model.TrainingSeconds);
             }
             return model;
@@ -60,7 +61,7 @@ public sealed partial class ModelTraining(
                     continue;
                 }
             }
-            catch (Storage.StoreUnavailableException)
+            catch (StoreUnavailableException)
             {
                 continue;
             }

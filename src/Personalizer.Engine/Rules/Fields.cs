@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Engine.Rules;
 

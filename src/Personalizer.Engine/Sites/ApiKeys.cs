@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Personalizer.Engine.Validation;
 
 namespace Personalizer.Engine.Sites;
 
@@ -17,10 +18,10 @@ public sealed class ApiKeyRegistry
 {
     private readonly FrozenDictionary<string, ApiKeyIdentity> _keys;
 
-    public ApiKeyRegistry(PersonalizerOptions options)
+    public ApiKeyRegistry(IReadOnlyDictionary<string, SiteOptions> sites)
     {
         var keys = new Dictionary<string, ApiKeyIdentity>(StringComparer.Ordinal);
-        foreach (var (site, siteOptions) in options.Sites)
+        foreach (var (site, siteOptions) in sites)
         {
             if (!Ids.IsValid(site))
             {
@@ -30,8 +31,8 @@ public sealed class ApiKeyRegistry
             Add(keys, site, KeyRole.Admin, siteOptions.AdminKeys);
         }
         _keys = keys.ToFrozenDictionary(StringComparer.Ordinal);
-        Origins = options.Sites.Values.SelectMany(s => s.Origins).Select(o => o.TrimEnd('/')).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-        SiteIds = [.. options.Sites.Keys];
+        Origins = sites.Values.SelectMany(s => s.Origins).Select(o => o.TrimEnd('/')).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        SiteIds = [.. sites.Keys];
     }
 
     public IReadOnlyList<string> SiteIds { get; }

@@ -12,6 +12,7 @@ internal static class StoreKeys
     public const byte EventId = (byte)'e';
     public const byte Customer = (byte)'c';
     public const byte Meta = (byte)'m';
+    public const byte Counter = (byte)'n';
 
     public static int MaxLength(string site, string id) => 2 + Encoding.UTF8.GetMaxByteCount(site.Length + id.Length);
 

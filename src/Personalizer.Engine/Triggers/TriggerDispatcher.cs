@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Storage;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Triggers;
 

@@ -7,6 +7,7 @@ using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Crm;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Events;
+using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Rules;
 
@@ -38,7 +39,7 @@ public sealed class PendingMessage
 /// condition holds (re)starts the wait; a cancelling event removes the message; a visitor who refused
 /// tracking starts nothing. <see cref="TriggerDispatcher"/> sends what is due.
 /// </summary>
-public sealed class TriggerScheduler(ConfigurationStore configuration, CustomerModels customers, PersonalizerOptions options)
+public sealed class TriggerScheduler(ConfigurationStore configuration, CustomerModels customers, ProfileOptions options) : ProfileObserver, IProjection, ICheckpointPart
 {
     private readonly ConcurrentDictionary<(string Site, string Trigger, string Visitor), PendingMessage> _pending = new();
 
@@ -46,9 +47,18 @@ public sealed class TriggerScheduler(ConfigurationStore configuration, CustomerM
 
     public IEnumerable<PendingMessage> Pending => _pending.Values;
 
+    public string Name => "triggers";
+
+    public void Register(ProjectionRegistry registry) => registry.Part(this);
+
+    public byte[] Save() => MessagePackSerializer.Serialize(_pending.Values.ToArray());
+
+    public void Load(ReadOnlyMemory<byte>? saved) => Restore(saved is { } bytes ? MessagePackSerializer.Deserialize<PendingMessage[]>(bytes) : []);
+
     /// <summary>Called by the applier with each folded event and the visitor's profile after it.</summary>
-    internal void Observe(string site, TrackedEvent e, VisitorProfile profile, CatalogSnapshot catalog)
+    public override void Applied(string site, TrackedEvent e, VisitorProfile holder, CatalogSnapshot catalog)
     {
+        var profile = holder;
         var triggers = configuration.Current(site).CompiledTriggers;
         if (triggers.Length == 0)
         {
@@ -69,7 +79,7 @@ public sealed class TriggerScheduler(ConfigurationStore configuration, CustomerM
                 continue;
             }
             conditions ??= new EvalContext(profile, RequestContext.Empty, catalog, e.Timestamp, configuration.Current(site).CompiledSegments,
-                options.Profiles.AffinityHalfLifeDays, customers.Current(site));
+                options.AffinityHalfLifeDays, customers.Current(site));
             if (trigger.Condition is { } condition && !condition.Evaluate(conditions))
             {
                 continue;
@@ -114,7 +124,7 @@ public sealed class TriggerScheduler(ConfigurationStore configuration, CustomerM
         _pending.TryRemove(new KeyValuePair<(string, string, string), PendingMessage>((message.Site, message.Trigger, message.VisitorId), message));
 
     /// <summary>Forgets a visitor's messages (erasure, tracking refused).</summary>
-    internal void Forget(string site, string visitorId)
+    public override void Forgotten(string site, string visitorId)
     {
         foreach (var key in _pending.Keys)
         {
@@ -124,8 +134,6 @@ public sealed class TriggerScheduler(ConfigurationStore configuration, CustomerM
             }
         }
     }
-
-    internal PendingMessage[] Snapshot() => [.. _pending.Values];
 
     internal void Restore(PendingMessage[] messages)
     {

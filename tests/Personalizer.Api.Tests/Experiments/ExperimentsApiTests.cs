@@ -220,7 +220,7 @@ public sealed class ExperimentsApiTests() : ApiTest()
         var learning = await Round("early", 400, buy: true);
         Assert.InRange(learning["B"], 150, 250); // no results yet: an even split
         await ResultsWhenExposedAsync("bandit", 400);
-        App.Services.GetRequiredService<Personalizer.Engine.Experiments.ThompsonRefresh>().RefreshAll();
+        await App.Services.GetRequiredService<Personalizer.Engine.Experiments.ThompsonRefresh>().RefreshAllAsync();
 
         var exploiting = await Round("late", 400, buy: false);
         Assert.True(exploiting["B"] > 0.9 * 400, $"B got {exploiting["B"]} of 400 visitors after the refresh");

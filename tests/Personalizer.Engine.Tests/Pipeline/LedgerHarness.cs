@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Personalizer.Engine.Catalog;
+using Personalizer.Engine.Counters;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
@@ -17,15 +18,23 @@ internal sealed class LedgerHarness : IAsyncDisposable
 {
     private bool _closed;
 
-    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store)
+    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store, Func<ICounterStore>? counters)
     {
         Options = TestData.Options(path);
         Log = new FasterEventLog(System.IO.Path.Combine(path, "events"), Options.Faster.EventLogMemoryMb);
         Store = store?.Invoke(Options) ?? new FasterProfileStore(System.IO.Path.Combine(path, "profiles"), Options.Faster, NullLogger.Instance);
+        Counters = counters?.Invoke() ?? (ICounterStore)Store;
+        var node = Store.IsShared ? new LogNode(NodeIdentity.Resolve(path, Options.NodeId)) : LogNode.OnlyWriter;
         Trending = new TrendingTracker(Time, Options.Profiles.TrendingHalfLifeHours);
-        Triggers = new TriggerScheduler(Configuration, new CustomerModels(), Options);
-        Ledger = new Ledger(Log, Store, Catalog, Configuration, Trending, Options, Time, NullLogger<Ledger>.Instance, Triggers);
+        var trending = new TrendingProjection(Trending);
+        Triggers = new TriggerScheduler(Configuration, new CustomerModels(), Options.Profiles);
+        var profiles = new ProfileProjection(Store, Catalog, Options.Profiles, node, [new CounterAttribution(Counters, Configuration, node), trending, Triggers]);
+        Registry = new ProjectionRegistry([profiles, new CatalogProjection(Catalog), new ConfigurationProjection(Configuration), trending, Triggers, new ModelRecords()]);
+        Ledger = new Ledger(Log, Store, Registry, new LedgerOptions { DataPath = path, CheckpointIntervalSeconds = 0 }, Time, NullLogger<Ledger>.Instance);
     }
+
+    public ICounterStore Counters { get; }
+    public ProjectionRegistry Registry { get; }
 
     public PersonalizerOptions Options { get; }
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeMilliseconds(TestData.T0));
@@ -38,9 +47,9 @@ internal sealed class LedgerHarness : IAsyncDisposable
     public TriggerScheduler Triggers { get; }
 
     /// <param name="store">Another store than FASTER in <paramref name="path"/> (e.g. a shared Redis).</param>
-    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null)
+    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null, Func<ICounterStore>? counters = null)
     {
-        var h = new LedgerHarness(path, store);
+        var h = new LedgerHarness(path, store, counters);
         await h.Ledger.StartAsync(CancellationToken.None);
         return h;
     }

@@ -1,6 +1,8 @@
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage;
 using static Personalizer.Engine.Tests.TestData;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Catalog;
 
 namespace Personalizer.Engine.Tests.Pipeline;
 

@@ -2,6 +2,7 @@ using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage;
 using static Personalizer.Engine.Tests.TestData;
+using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Engine.Tests.Pipeline;
 

@@ -6,6 +6,7 @@ using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Strategies;
+using Personalizer.Engine.Rules;
 
 namespace Personalizer.Engine.Tests.Recommendations;
 

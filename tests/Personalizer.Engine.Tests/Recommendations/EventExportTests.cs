@@ -3,6 +3,7 @@ using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Storage;
 using Personalizer.Engine.Tests.Pipeline;
 using static Personalizer.Engine.Tests.TestData;
+using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Engine.Tests.Recommendations;
 
@@ -28,7 +29,7 @@ public sealed class EventExportTests : IDisposable
         var path = Path.Combine(_folder.Path, "export.jsonl");
         await using (var writer = new StreamWriter(path))
         {
-            Assert.Equal(3, EventExport.Write(h.Log, "s", writer));
+            Assert.Equal(3, EventExport.Write(h.Log, h.Registry.Types, "s", writer));
         }
         var ratings = OfflineEvaluation.ReadEvents(path, new InteractionWeights());
 

@@ -3,6 +3,7 @@ using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Redis;
 using Personalizer.Engine.Tests.Pipeline;
 using static Personalizer.Engine.Tests.TestData;
+using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Engine.Tests.Storage;
 
@@ -36,7 +37,7 @@ public sealed class SharedStoreLedgerTests(RedisFixture redis) : IClassFixture<R
         var connection = new RedisConnection(_redisOptions);
         _connections.Add(connection);
         return new RedisProfileStore(connection, _redisOptions, Path.Combine(options.DataPath, "state"));
-    });
+    }, () => new RedisCounterStore(_connections[^1]));
 
     [Fact]
     public async Task TwoNodesFoldingOneVisitorAtOnceLoseNothing()

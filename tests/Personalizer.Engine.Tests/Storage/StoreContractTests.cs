@@ -4,6 +4,7 @@ using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Faster;
 using Personalizer.Engine.Storage.Redis;
 using Personalizer.Testing;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Tests.Storage;
 

@@ -1,4 +1,5 @@
 using FASTER.core;
+using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Storage.Faster;
 

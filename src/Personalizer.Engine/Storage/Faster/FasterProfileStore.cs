@@ -2,7 +2,9 @@ using System.Buffers;
 using FASTER.core;
 using MessagePack;
 using Microsoft.Extensions.Logging;
+using Personalizer.Engine.Counters;
 using Personalizer.Engine.Diagnostics;
+using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Engine.Storage.Faster;
@@ -15,9 +17,10 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// CPR checkpoints. A FASTER session is single-threaded, and a CPR checkpoint completes only once every
 /// session has moved to the new version; so the store keeps one session behind a lock. An in-memory
 /// operation holds the lock for well under a microsecond, and one session can be refreshed while a
-/// checkpoint completes (idle pooled sessions would hold it up indefinitely).
+/// checkpoint completes (idle pooled sessions would hold it up indefinitely). Counters live in the same
+/// store, so one checkpoint covers both, and it holds a prefix of the session's writes (CPR).
 /// </summary>
-public sealed class FasterProfileStore : IProfileStore
+public sealed class FasterProfileStore : IProfileStore, ICounterStore
 {
     private static readonly byte[] MarkerKey = [StoreKeys.Meta, (byte)'c', (byte)'k', (byte)'p', (byte)'t'];
 
@@ -356,6 +359,49 @@ public sealed class FasterProfileStore : IProfileStore
                 }
             }
         }
+    }
+
+    public ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            foreach (var delta in deltas)
+            {
+                var bag = Read<StoredCounters>(StoreKeys.Counter, site, delta.Key) ?? new StoredCounters();
+                if (bag.AppliedSeq >= seq)
+                {
+                    continue; // this record is in the bag already (replay after a checkpoint that holds it)
+                }
+                foreach (var (field, value) in delta.Fields)
+                {
+                    bag.Fields.TryGetValue(field, out var current);
+                    bag.Fields[field] = current + value;
+                }
+                bag.AppliedSeq = seq;
+                Write(StoreKeys.Counter, site, delta.Key, MessagePackSerializer.Serialize(bag, cancellationToken: ct));
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyDictionary<string, double>[]> ReadAsync(string site, IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        var bags = new IReadOnlyDictionary<string, double>[keys.Count];
+        for (var i = 0; i < bags.Length; i++)
+        {
+            bags[i] = Read<StoredCounters>(StoreKeys.Counter, site, keys[i])?.Fields ?? Empty;
+        }
+        return ValueTask.FromResult(bags);
+    }
+
+    private static readonly IReadOnlyDictionary<string, double> Empty = new Dictionary<string, double>();
+
+    /// <summary>A counter bag: its numbers, and the last record added (this store has one writer, so one sequence).</summary>
+    [MessagePackObject]
+    public sealed class StoredCounters
+    {
+        [Key(0)] public Dictionary<string, double> Fields { get; set; } = new(StringComparer.Ordinal);
+        [Key(1)] public long AppliedSeq { get; set; }
     }
 
     [MessagePackObject]

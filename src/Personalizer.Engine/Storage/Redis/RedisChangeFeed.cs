@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using MessagePack;
 using Microsoft.Extensions.Logging;
-using Personalizer.Engine.Catalog;
-using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Diagnostics;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Recommendations;
@@ -18,15 +15,15 @@ namespace Personalizer.Engine.Storage.Redis;
 /// versions; a published notification on the channel of the same name wakes the readers at once, and a
 /// one-second poll covers a missed message or a reconnect. The node that wrote an entry answers its
 /// caller when it has applied the entry itself, so a change is visible on that node when the call returns.
+/// Which records are shared, and how each is applied, is what the projections registered.
 /// </summary>
-public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
+public sealed class RedisChangeFeed : IChangeFeed, IModelPublisher, IAsyncDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     private const int ReadBatch = 256;
 
     private readonly RedisConnection _redis;
-    private readonly CatalogStore _catalog;
-    private readonly ConfigurationStore _configuration;
+    private readonly ProjectionRegistry _projections;
     private readonly ModelRegistry _models;
     private readonly ILogger _logger;
     private readonly string _node;
@@ -40,14 +37,13 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
     private Dictionary<string, ModelPublishedRecord>? _latestModels = new(StringComparer.Ordinal); // while catching up at start
     private Task _follower = Task.CompletedTask;
 
-    public RedisChangeFeed(RedisConnection redis, CatalogStore catalog, ConfigurationStore configuration, ModelRegistry models, PersonalizerOptions options, ILogger<RedisChangeFeed> logger)
+    public RedisChangeFeed(RedisConnection redis, ProjectionRegistry projections, ModelRegistry models, LogNode node, ILogger<RedisChangeFeed> logger)
     {
         _redis = redis;
-        _catalog = catalog;
-        _configuration = configuration;
+        _projections = projections;
         _models = models;
         _logger = logger;
-        _node = NodeIdentity.Resolve(options);
+        _node = node.Id;
         _stream = redis.Prefix + ":changes";
         _channel = RedisChannel.Literal(redis.Prefix + ":changes");
     }
@@ -58,8 +54,10 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
     public async Task StartAsync(CancellationToken ct)
     {
         // State comes from the stream alone: what a local snapshot held is rebuilt from the start.
-        _catalog.Restore([]);
-        _configuration.Restore([]);
+        foreach (var part in _projections.SharedParts)
+        {
+            part.Load(null);
+        }
         var started = Stopwatch.GetTimestamp();
         var applied = 0;
         var delay = TimeSpan.FromMilliseconds(200);
@@ -114,7 +112,7 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
         _waiting[request] = done;
         try
         {
-            var bytes = MessagePackSerializer.Serialize(record, cancellationToken: ct);
+            var bytes = _projections.Types.Serialize(record);
             var id = await _redis.CallAsync(db => db.StreamAddAsync(_stream, [new("r", bytes), new("n", _node), new("q", request)])).ConfigureAwait(false);
             await _redis.CallAsync(db => db.PublishAsync(_channel, id)).ConfigureAwait(false);
             _wake.Release();
@@ -126,7 +124,7 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
         }
     }
 
-    public async Task PublishModelAsync(RecommendationModel model, CancellationToken ct = default)
+    public async Task PublishAsync(RecommendationModel model, CancellationToken ct = default)
     {
         var key = ModelKey(model.Site, model.Version);
         var bytes = ModelRegistry.Serialize(model);
@@ -218,12 +216,10 @@ public sealed class RedisChangeFeed : IChangeFeed, IAsyncDisposable
         ApplyOutcome outcome;
         try
         {
-            var record = MessagePackSerializer.Deserialize<LogRecord>((ReadOnlyMemory<byte>)entry["r"]);
-            outcome = record switch
+            outcome = _projections.Types.Read((ReadOnlyMemory<byte>)entry["r"]) switch
             {
-                CatalogUpsertRecord r => SharedStateApplier.Apply(_catalog, r),
-                ConfigChangeRecord r => SharedStateApplier.Apply(_configuration, r),
                 ModelPublishedRecord r => await AdoptModelAsync(r).ConfigureAwait(false),
+                { } record when _projections.IsShared(record) => await _projections.ApplyAsync(record, 0).ConfigureAwait(false),
                 _ => new ApplyOutcome(),
             };
         }

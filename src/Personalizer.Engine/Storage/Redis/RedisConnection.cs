@@ -1,3 +1,4 @@
+using Personalizer.Engine.Pipeline;
 using StackExchange.Redis;
 
 namespace Personalizer.Engine.Storage.Redis;

@@ -1,4 +1,5 @@
 using MessagePack;
+using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using StackExchange.Redis;
 
@@ -152,7 +153,7 @@ public sealed class RedisProfileStore : IProfileStore
         {
             return ValueTask.FromResult<CheckpointMarker?>(null);
         }
-        var stored = MessagePackSerializer.Deserialize<Faster.FasterProfileStore.StoredMarker>(File.ReadAllBytes(_markerPath), cancellationToken: ct);
+        var stored = MessagePackSerializer.Deserialize<StoredMarker>(File.ReadAllBytes(_markerPath), cancellationToken: ct);
         return ValueTask.FromResult<CheckpointMarker?>(new CheckpointMarker(stored.ReplayFrom, stored.LastSeq));
     }
 
@@ -165,7 +166,7 @@ public sealed class RedisProfileStore : IProfileStore
         var temp = _markerPath + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            MessagePackSerializer.Serialize(stream, new Faster.FasterProfileStore.StoredMarker { ReplayFrom = marker.ReplayFrom, LastSeq = marker.LastSeq }, cancellationToken: ct);
+            MessagePackSerializer.Serialize(stream, new StoredMarker { ReplayFrom = marker.ReplayFrom, LastSeq = marker.LastSeq }, cancellationToken: ct);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, _markerPath, overwrite: true);
@@ -173,4 +174,12 @@ public sealed class RedisProfileStore : IProfileStore
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>How far this node's log is applied (a local file: it is about this node's log).</summary>
+    [MessagePackObject]
+    public sealed class StoredMarker
+    {
+        [Key(0)] public long ReplayFrom { get; set; }
+        [Key(1)] public long LastSeq { get; set; }
+    }
 }

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace Personalizer.Engine.Pipeline;
+
+internal static partial class LedgerLog
+{
+    [LoggerMessage(4, LogLevel.Error, "Applying log record {Seq} ({Kind}) failed; it stays in the log")]
+    public static partial void ApplyFailed(ILogger logger, Exception exception, long seq, string kind);
+
+    [LoggerMessage(3, LogLevel.Information, "Replayed {Records} log records (sequence {FirstSeq}..{LastSeq}) in {Milliseconds} ms")]
+    public static partial void Replayed(ILogger logger, int records, long firstSeq, long lastSeq, long milliseconds);
+
+    [LoggerMessage(11, LogLevel.Warning, "The shutdown checkpoint did not finish within {Seconds} s; the next start replays the log from the previous checkpoint")]
+    public static partial void ShutdownCheckpointIncomplete(ILogger logger, double seconds);
+
+    [LoggerMessage(6, LogLevel.Error, "Checkpoint failed")]
+    public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(31, LogLevel.Information, "The profile store is back; applying waiting records from {Seq} on")]
+    public static partial void StoreBack(ILogger logger, long seq);
+
+    [LoggerMessage(30, LogLevel.Error, "The profile store cannot be reached (record {Seq}); records wait in the local log and decide falls back until it is back")]
+    public static partial void StoreUnavailable(ILogger logger, Exception exception, long seq);
+
+    [LoggerMessage(5, LogLevel.Debug, "Checkpoint {Kind} taken at sequence {Seq} in {Milliseconds} ms")]
+    public static partial void CheckpointTaken(ILogger logger, string kind, long seq, long milliseconds);
+
+    [LoggerMessage(12, LogLevel.Warning, "The state snapshot of checkpoint {LastSeq} is missing or of an older layout; the in-memory state is rebuilt by replaying the whole log")]
+    public static partial void SnapshotMissing(ILogger logger, long lastSeq);
+}

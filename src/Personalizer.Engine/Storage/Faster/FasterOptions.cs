@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Personalizer.Engine.Storage.Faster;
+
+public sealed class FasterOptions
+{
+    /// <summary>Memory held by the in-memory part of the profile log, in MiB; older records live on disk.</summary>
+    [Range(4, 1 << 20)]
+    public int MemoryMb { get; set; } = 256;
+
+    /// <summary>Page size of the profile log, in KiB; a stored record never exceeds it.</summary>
+    [Range(64, 1 << 20)]
+    public int PageKb { get; set; } = 1024;
+
+    /// <summary>Size of the hash index, in MiB (64 bytes per bucket, 7 keys per bucket before overflow).</summary>
+    [Range(1, 1 << 16)]
+    public int IndexMb { get; set; } = 64;
+
+    /// <summary>Memory of the event log's in-memory tail, in MiB.</summary>
+    [Range(2, 1 << 14)]
+    public int EventLogMemoryMb { get; set; } = 32;
+}
