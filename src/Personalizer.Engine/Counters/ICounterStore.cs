@@ -8,7 +8,7 @@ namespace Personalizer.Engine.Counters;
 /// </summary>
 public interface ICounterStore
 {
-    /// <summary>Adds each delta to its bag unless the bag already holds record <paramref name="seq"/> of <paramref name="node"/>.</summary>
+    /// <summary>Adds each delta (one per bag) to its bag unless the bag already holds record <paramref name="seq"/> of <paramref name="node"/>.</summary>
     ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default);
 
     /// <summary>The bags under <paramref name="keys"/>, in the same order; a missing bag is empty.</summary>

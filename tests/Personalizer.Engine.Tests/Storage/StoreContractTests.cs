@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Personalizer.Engine.Counters;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Storage;
 using Personalizer.Engine.Storage.Faster;
@@ -20,6 +21,9 @@ public abstract class StoreContractTests : IAsyncLifetime
 
     /// <summary>A store over the test's own data; a second call opens the same data again (as after a restart).</summary>
     protected abstract IProfileStore Open();
+
+    /// <summary>The counter store that lives beside the profiles of <see cref="Open"/>.</summary>
+    protected abstract ICounterStore Counters(IProfileStore store);
 
     private IProfileStore OpenTracked()
     {
@@ -221,6 +225,31 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CountersAddEachRecordOnceAndReadBackInOrder()
+    {
+        var counters = Counters(OpenTracked());
+        static CounterDelta Delta(string key, string field, double value)
+        {
+            var delta = new CounterDelta(key);
+            delta.Add(field, value);
+            return delta;
+        }
+        var first = Delta("slot/hero/1", "a|default|i", 2);
+        first.Add("a|default|r", 12.25);
+        await counters.AddAsync("s", [first], "", 5);
+        await counters.AddAsync("s", [Delta("slot/hero/1", "a|default|i", 2)], "", 5); // the same record again: a replay
+        await counters.AddAsync("s", [Delta("slot/hero/1", "a|default|i", 1), Delta("slot/offer/1", "x|rule:r|c", 1)], "", 6);
+        await counters.AddAsync("t", [Delta("slot/hero/1", "a|default|i", 100)], "", 7); // another site
+
+        var bags = await counters.ReadAsync("s", ["slot/offer/1", "nothing", "slot/hero/1"]);
+        Assert.Equal(1, bags[0]["x|rule:r|c"]);
+        Assert.Empty(bags[1]);
+        Assert.Equal(3, bags[2]["a|default|i"]);
+        Assert.Equal(12.25, bags[2]["a|default|r"]);
+        Assert.Equal(2, bags[2].Count);
+    }
+
+    [Fact]
     public async Task ALargeProfileRoundTrips()
     {
         var store = OpenTracked();
@@ -238,6 +267,8 @@ public sealed class FasterStoreContractTests : StoreContractTests
         var options = TestData.Options(Folder.Path).Faster;
         return new FasterProfileStore(Path.Combine(Folder.Path, "profiles"), options, NullLogger.Instance);
     }
+
+    protected override ICounterStore Counters(IProfileStore store) => (FasterProfileStore)store;
 }
 
 /// <summary>One redis-server for every test of the class; each test has its own key prefix.</summary>
@@ -278,6 +309,24 @@ public abstract class RedisContractTestsBase(string configuration) : StoreContra
     }
 
     protected override IProfileStore Open() => new RedisProfileStore(Connect(), Options, Path.Combine(Folder.Path, "state"));
+
+    protected override ICounterStore Counters(IProfileStore store) => new RedisCounterStore(Connect());
+
+    [Fact]
+    public async Task CountersKeepEachNodesRecordsApart()
+    {
+        var counters = new RedisCounterStore(Connect());
+        var delta = new CounterDelta("exp/e/1");
+        delta.Add("A|n", 1);
+        await counters.AddAsync("s", [delta], "node-a", 9);
+        await counters.AddAsync("s", [delta], "node-b", 3); // another node's own sequence: counts
+        await counters.AddAsync("s", [delta], "node-a", 9); // node A's record again: does not
+        await counters.AddAsync("s", [delta], "node-b", 2); // an older record of node B: does not
+
+        var bag = Assert.Single(await counters.ReadAsync("s", ["exp/e/1"]));
+        Assert.Equal(2, bag["A|n"]);
+        Assert.Single(bag);
+    }
 
     protected override async Task DisposeMoreAsync()
     {
