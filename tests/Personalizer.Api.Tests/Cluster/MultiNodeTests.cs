@@ -55,6 +55,44 @@ public sealed class MultiNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AReportReadOnOneNodeCountsWhatTheOtherNodeServedAndSold()
+    {
+        var a = await NodeAsync("node-a");
+        var b = await NodeAsync("node-b");
+        var siteA = a.Client(PersonalizerApp.SiteKey);
+        for (var i = 0; i < 20; i++)
+        {
+            await SlotAsync(siteA, $"r-{i}", "home-hero");
+        }
+        // Each purchase follows its decide on the same node, as a gateway routing by visitor has it.
+        for (var i = 0; i < 5; i++)
+        {
+            await siteA.SendEvents($$"""{"eventId":"buy-{{i}}","type":"purchase","visitorId":"r-{{i}}","orderId":"o-{{i}}","lines":[{"itemId":"sku-run-001","quantity":1,"price":20}]}""")
+                .AssertStatus(HttpStatusCode.Accepted);
+        }
+        await SlotAsync(b.Client(PersonalizerApp.SiteKey), "r-b", "home-hero");
+
+        var adminB = b.Client(PersonalizerApp.AdminKey);
+        JsonElement hero = default;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var report = await (await adminB.GetAsync("/v1/reports/slots")).Json();
+            hero = report.GetProperty("slots").EnumerateArray().FirstOrDefault(s => s.GetProperty("slot").GetString() == "home-hero");
+            if (hero.ValueKind == JsonValueKind.Object && hero.GetProperty("impressions").GetInt64() == 21)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal(21, hero.GetProperty("impressions").GetInt64()); // 20 served by node A, 1 by node B
+        Assert.Equal(5, hero.GetProperty("conversions").GetInt64());
+        Assert.Equal(100, hero.GetProperty("revenue").GetDouble());
+        var onA = await (await a.Client(PersonalizerApp.AdminKey).GetAsync("/v1/reports/slots")).Json();
+        Assert.Equal(hero.GetRawText(), onA.GetProperty("slots").EnumerateArray().First(s => s.GetProperty("slot").GetString() == "home-hero").GetRawText());
+    }
+
+    [Fact]
     public async Task ARuleSavedOnOneNodeIsUsedByTheOtherWithinASecond()
     {
         var a = await NodeAsync("node-a");

@@ -4,6 +4,7 @@ using Personalizer.Engine.Events;
 using Personalizer.Engine.Experiments;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Tests.Pipeline;
+using Personalizer.Testing;
 using static Personalizer.Engine.Tests.TestData;
 
 namespace Personalizer.Engine.Tests.Counters;

@@ -4,7 +4,7 @@ using Personalizer.Engine.Events;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 
-namespace Personalizer.Engine.Tests.Counters;
+namespace Personalizer.Testing;
 
 /// <summary>
 /// The figures of the slot report and of experiment results computed the slow way: one pass over the
@@ -12,7 +12,7 @@ namespace Personalizer.Engine.Tests.Counters;
 /// counters. Visitors are followed through identify merges; tracking refused drops their impressions and
 /// events and forgets what they were shown; an event id already applied for a visitor is a duplicate.
 /// </summary>
-internal sealed class LogScan
+public sealed class LogScan
 {
     public Dictionary<(string Slot, string Variant, string Source, long Day), (long Impressions, long Clicks, long Conversions, double Revenue)> Slots { get; } = [];
 
