@@ -97,13 +97,9 @@ public static class ExperimentsApi
         }
         var site = http.Caller().Site;
         var errors = new ValidationErrors();
-        var experiment = body!.ToDefinition(experimentId, configuration.Current(site), errors);
-        if (experiment?.Audience is { } audience && configuration.CompileCondition(site, audience) is { Ok: false } compiled)
-        {
-            var first = compiled.Errors[0];
-            errors.Add("audience", $"line {first.Line}, column {first.Column}: {first.Message}");
-        }
-        if (experiment is null || !errors.IsEmpty)
+        var experiment = body!.ToDefinition(experimentId, errors);
+        configuration.Validate(site, experiment, errors);
+        if (!errors.IsEmpty)
         {
             return JsonBody.Invalid(errors);
         }

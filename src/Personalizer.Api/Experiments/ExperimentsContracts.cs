@@ -38,71 +38,23 @@ public sealed record ExperimentChangeResponse(int Version, ExperimentResponse Ex
 
 internal static class ExperimentsMapping
 {
-    public const int MaxArms = 10;
-
     public static ExperimentResponse ToResponse(this ExperimentDefinition e) => new(
         e.Id, e.Slot, e.Description, e.Audience, [.. e.Arms.Select(a => new ArmResponse(a.Id, a.Weight, a.Variant, a.Strategy))], e.ControlPercent,
         e.Control == ControlKind.Default ? "default" : "none", e.Goal, e.AttributionHours,
         e.Status.ToString().ToLowerInvariant(), e.Allocation.ToString().ToLowerInvariant(), e.StartedAt);
 
-    /// <summary>The definition, or null with the errors named by field.</summary>
-    public static ExperimentDefinition? ToDefinition(this ExperimentRequest r, string id, SiteConfiguration current, ValidationErrors errors)
+    /// <summary>The request as a definition; what cannot be read is named in <paramref name="errors"/> (the Engine checks the rest).</summary>
+    public static ExperimentDefinition ToDefinition(this ExperimentRequest r, string id, ValidationErrors errors)
     {
-        SlotDefinition? slot = null;
-        if (errors.Id("slot", r.Slot) && !current.Slots.TryGetValue(r.Slot!, out slot))
-        {
-            errors.Add("slot", $"this site has no slot '{r.Slot}'");
-        }
-        errors.Text("description", r.Description, 1024);
-        errors.Text("audience", r.Audience, 4096);
-        var controlPercent = r.ControlPercent ?? 0;
-        errors.Number("controlPercent", controlPercent, 0, 90);
         var arms = new List<ExperimentArm>();
-        if (r.Arms is null || r.Arms.Count == 0)
+        for (var i = 0; i < (r.Arms?.Count ?? 0); i++)
         {
-            errors.Add("arms", "at least one arm is required");
-        }
-        else if (r.Arms.Count > MaxArms)
-        {
-            errors.Add("arms", $"at most {MaxArms} arms");
-        }
-        else
-        {
-            for (var i = 0; i < r.Arms.Count; i++)
+            if (r.Arms![i] is not { } arm)
             {
-                var arm = r.Arms[i];
-                if (arm is null)
-                {
-                    errors.Add($"arms[{i}]", "must be an object");
-                    continue;
-                }
-                if (errors.Id($"arms[{i}].id", arm.Id))
-                {
-                    if (arm.Id == ExperimentAssignment.Control)
-                    {
-                        errors.Add($"arms[{i}].id", "'control' is the control group's name; set controlPercent instead");
-                    }
-                    else if (arms.Any(a => a.Id == arm.Id))
-                    {
-                        errors.Add($"arms[{i}].id", $"'{arm.Id}' is used twice");
-                    }
-                }
-                var weight = arm.Weight ?? 1;
-                errors.Number($"arms[{i}].weight", weight, 0.0001, 1000);
-                if (slot is { Kind: SlotKind.Content } && slot.FindVariant(arm.Variant) is null)
-                {
-                    errors.Add($"arms[{i}].variant", $"slot '{slot.Id}' has no variant '{arm.Variant}'");
-                }
-                if (slot is { Kind: SlotKind.Recommendations } && !RecommendationStrategies.All.Contains(arm.Strategy))
-                {
-                    errors.Add($"arms[{i}].strategy", $"must be one of {string.Join(", ", RecommendationStrategies.All)}");
-                }
-                arms.Add(new ExperimentArm { Id = arm.Id ?? "", Weight = weight, Variant = arm.Variant, Strategy = arm.Strategy });
+                errors.Add($"arms[{i}]", "must be an object");
+                continue;
             }
-            if (arms.Count < 2 && controlPercent <= 0)
-            {
-                errors.Add("arms", "an experiment needs two arms, or one arm and a control group (controlPercent)");
-            }
+            arms.Add(new ExperimentArm { Id = arm.Id ?? "", Weight = arm.Weight ?? 1, Variant = arm.Variant, Strategy = arm.Strategy });
         }
         var control = r.Control switch
         {
@@ -110,13 +62,6 @@ internal static class ExperimentsMapping
             "none" => ControlKind.NoPersonalization,
             _ => Invalid(errors, "control", "must be 'default' or 'none'", ControlKind.Default),
         };
-        var goal = r.Goal ?? EventTypes.Purchase;
-        if (!EventTypes.TryParse(goal, out _))
-        {
-            errors.Add("goal", $"must be an event type: {string.Join(", ", EventTypes.All)}");
-        }
-        var hours = r.AttributionHours ?? 168;
-        errors.Number("attributionHours", hours, 0.01, 2160);
         var status = r.Status switch
         {
             null or "draft" => ExperimentStatus.Draft,
@@ -130,15 +75,11 @@ internal static class ExperimentsMapping
             "thompson" => ExperimentAllocation.Thompson,
             _ => Invalid(errors, "allocation", "must be 'fixed' or 'thompson'", ExperimentAllocation.Fixed),
         };
-        if (!errors.IsEmpty)
-        {
-            return null;
-        }
         return new ExperimentDefinition
         {
-            Id = id, Slot = r.Slot!, Description = r.Description, Audience = string.IsNullOrWhiteSpace(r.Audience) ? null : r.Audience,
-            Arms = [.. arms], ControlPercent = controlPercent, Control = control, Goal = goal, AttributionHours = hours,
-            Status = status, Allocation = allocation,
+            Id = id, Slot = r.Slot ?? "", Description = r.Description, Audience = string.IsNullOrWhiteSpace(r.Audience) ? null : r.Audience,
+            Arms = [.. arms], ControlPercent = r.ControlPercent ?? 0, Control = control, Goal = r.Goal ?? EventTypes.Purchase,
+            AttributionHours = r.AttributionHours ?? 168, Status = status, Allocation = allocation,
         };
     }
 

@@ -2,13 +2,12 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Rules;
-using Personalizer.Engine.Storage;
 using Personalizer.Engine.Validation;
 
 namespace Personalizer.Engine.Configuration;
 
 /// <summary>Merchandiser configuration: every change goes through the log and makes a new version.</summary>
-public sealed class ConfigurationService(ConfigurationStore store, IChangeFeed changes, TimeProvider time)
+public sealed partial class ConfigurationService(ConfigurationStore store, IChangeFeed changes, TimeProvider time)
 {
     public const int MaxVariants = 50;
     public const int MaxContentBytes = 16 * 1024;
