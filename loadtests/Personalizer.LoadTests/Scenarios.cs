@@ -7,7 +7,7 @@ namespace Personalizer.LoadTests;
 /// <summary>The built-in scenarios, over a Zipf-like visitor population (ranks log-uniform, s ≈ 1).</summary>
 internal static class Scenarios
 {
-    public static readonly string[] Names = ["storefront", "decide", "events", "recommendations", "baseline"];
+    public static readonly string[] Names = ["storefront", "shop", "decide", "events", "recommendations", "baseline"];
 
     public sealed record Settings(string SiteKey, int Visitors, int Items, double Rate, TimeSpan Duration, TimeSpan WarmUp);
 
@@ -20,6 +20,8 @@ internal static class Scenarios
             "decide" => new Scenario(name, [Decide(s)], load, s.WarmUp),
             "events" => new Scenario(name, [Events(s, 20)], load, s.WarmUp),
             "recommendations" => new Scenario(name, [Recommendations(s)], load, s.WarmUp),
+            // History for reports: ten decides to one purchase, visitors drawn from the same population.
+            "shop" => new Scenario(name, [Decide(s) with { Weight = 10 }, Purchase(s) with { Weight = 1 }], load, s.WarmUp),
             "storefront" => new Scenario(name, [Decide(s) with { Weight = 0.7 }, Events(s, 5) with { Weight = 0.2 }, Recommendations(s) with { Weight = 0.1 }], load, s.WarmUp),
             _ => throw new ArgumentException($"unknown scenario '{name}'; expected one of: {string.Join(", ", Names)}"),
         };
@@ -54,6 +56,18 @@ internal static class Scenarios
         }
         sb.Append("]}");
         using var content = Json(sb.ToString());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = content };
+        request.Headers.Add("X-Api-Key", s.SiteKey);
+        using var response = await client.SendAsync(request, ct);
+        return response.IsSuccessStatusCode;
+    });
+
+    private static LoadStep Purchase(Settings s) => new("purchase", 1, async (client, r, ct) =>
+    {
+        var price = 10 + r.Next(190);
+        var body = string.Create(CultureInfo.InvariantCulture,
+            $$"""{"events":[{"eventId":"{{Guid.NewGuid():N}}","type":"purchase","visitorId":"lv-{{Visitor(r, s.Visitors)}}","orderId":"{{Guid.NewGuid():N}}","lines":[{"itemId":"item-{{r.Next(s.Items)}}","quantity":1,"price":{{price}}}]}]}""");
+        using var content = Json(body);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = content };
         request.Headers.Add("X-Api-Key", s.SiteKey);
         using var response = await client.SendAsync(request, ct);

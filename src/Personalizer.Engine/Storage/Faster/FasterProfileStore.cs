@@ -15,23 +15,27 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// Profiles in an embedded FASTER key-value store: variable-length <see cref="SpanByte"/> keys and
 /// MessagePack values, a hybrid log that keeps the hot part in memory and the rest on disk, and
 /// CPR checkpoints. A FASTER session is single-threaded, and a CPR checkpoint completes only once every
-/// session has moved to the new version; so the store keeps one session behind a lock. An in-memory
-/// operation holds the lock for well under a microsecond, and one session can be refreshed while a
-/// checkpoint completes (idle pooled sessions would hold it up indefinitely). Counters live in the same
+/// session has moved to the new version; so the store keeps one session behind a gate. An in-memory
+/// operation holds the gate for well under a microsecond, and one session can be refreshed while a
+/// checkpoint completes (idle pooled sessions would hold it up indefinitely).
+/// The gate is taken at once when free and awaited otherwise, never waited for on a thread: an operation
+/// that drives a checkpoint phase can block on file I/O whose completion needs a pool thread, and
+/// threads parked on a lock behind it would starve the pool that has to complete it. Counters live in the same
 /// store, so one checkpoint covers both, and it holds a prefix of the session's writes (CPR).
 /// </summary>
 public sealed class FasterProfileStore : IProfileStore, ICounterStore
 {
     private static readonly byte[] MarkerKey = [StoreKeys.Meta, (byte)'c', (byte)'k', (byte)'p', (byte)'t'];
+    private static readonly IReadOnlyDictionary<string, double> Empty = new Dictionary<string, double>();
 
     private readonly FasterKV<SpanByte, SpanByte> _store;
     private readonly IDevice _device;
     private readonly SpanByteFunctions<Empty> _functions = new();
     private readonly Session _session;
-    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _checkpointDir;
     private readonly ILogger _logger;
-    private readonly Lock _checkpointLock = new();
+    private readonly long _memoryPages;
     private Task _checkpoint = Task.CompletedTask;
 
     public FasterProfileStore(string directory, FasterOptions options, ILogger logger)
@@ -54,16 +58,14 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         _memoryPages = ((long)options.MemoryMb << 20) / ((long)options.PageKb << 10);
     }
 
-    private readonly long _memoryPages;
-
     public long MemoryBytes => _store.Log.MemorySizeBytes + (_store.IndexSize + _store.OverflowBucketCount) * 64;
-
-    public ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default) =>
-        ValueTask.FromResult(Read<VisitorProfile>(StoreKeys.Profile, site, visitorId));
 
     public bool IsShared => false;
 
     public bool IsReachable => true;
+
+    public ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default) =>
+        Decode<VisitorProfile>(Gated((site, visitorId), static (s, a) => s.ReadBytes(StoreKeys.Profile, a.site, a.visitorId), ct));
 
     public ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
@@ -78,44 +80,47 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             profile.Revision = expected;
         }
+        var written = Gated((site, profile, claims, value, expected), static (s, a) => s.PutLocked(a.site, a.profile, a.claims, a.value, a.expected), ct);
+        return written.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitAsync(written);
+    }
+
+    private bool PutLocked(string site, VisitorProfile profile, EventClaims? claims, byte[] value, long expected)
+    {
         var max = StoreKeys.MaxLength(site, profile.VisitorId);
         var key = max <= 512 ? stackalloc byte[max] : new byte[max];
         key = key[..StoreKeys.Write(key, StoreKeys.Profile, site, profile.VisitorId)];
-        lock (_gate)
+        var (owner, length) = ReadBytes(key);
+        var stored = 0L;
+        if (owner is not null)
         {
-            var (owner, length) = ReadBytes(key);
-            var stored = 0L;
-            if (owner is not null)
+            using (owner)
             {
-                using (owner)
-                {
-                    stored = StoredRevision(owner.Memory[..length]);
-                }
+                stored = StoredRevision(owner.Memory[..length]);
             }
-            if (stored != expected)
-            {
-                throw new WriteConflictException(site + "/" + profile.VisitorId);
-            }
-            if (claims is not null)
-            {
-                // Under the one lock: claims and profile are written together or not at all.
-                foreach (var eventId in claims.EventIds)
-                {
-                    if (ReadClaim(site, profile.VisitorId, eventId) is { } held && held != claims.Claim)
-                    {
-                        throw new WriteConflictException($"{site}/{profile.VisitorId} event {eventId}");
-                    }
-                }
-                var claimBytes = ClaimBytes(claims.Claim);
-                foreach (var eventId in claims.EventIds)
-                {
-                    Write(StoreKeys.EventId, site, EventKeyId(profile.VisitorId, eventId), claimBytes);
-                }
-            }
-            WriteRaw(key, value);
         }
+        if (stored != expected)
+        {
+            throw new WriteConflictException(site + "/" + profile.VisitorId);
+        }
+        if (claims is not null)
+        {
+            // Under the one gate: claims and profile are written together or not at all.
+            foreach (var eventId in claims.EventIds)
+            {
+                if (ReadClaim(site, profile.VisitorId, eventId) is { } held && held != claims.Claim)
+                {
+                    throw new WriteConflictException($"{site}/{profile.VisitorId} event {eventId}");
+                }
+            }
+            var claimBytes = ClaimBytes(claims.Claim);
+            foreach (var eventId in claims.EventIds)
+            {
+                Write(StoreKeys.EventId, site, EventKeyId(profile.VisitorId, eventId), claimBytes);
+            }
+        }
+        WriteRaw(key, value);
         profile.Revision = expected + 1;
-        return ValueTask.CompletedTask;
+        return true;
     }
 
     /// <summary>The revision field of stored profile bytes, read without deserializing the profile.</summary>
@@ -136,37 +141,29 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
 
     private const int RevisionKey = 23;
 
-    public ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default)
-    {
-        Delete(StoreKeys.Profile, site, visitorId);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default) =>
+        Done(Gated((site, visitorId), static (s, a) => s.Delete(StoreKeys.Profile, a.site, a.visitorId), ct));
 
     public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default) =>
-        ValueTask.FromResult(ReadClaim(site, visitorId, eventId));
+        Gated((site, visitorId, eventId), static (s, a) => s.ReadClaim(a.site, a.visitorId, a.eventId), ct);
 
-    public ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default)
-    {
-        lock (_gate)
+    public ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default) =>
+        Gated((site, visitorId, eventId, claim), static (s, a) =>
         {
-            if (ReadClaim(site, visitorId, eventId) is { } held)
+            if (s.ReadClaim(a.site, a.visitorId, a.eventId) is { } held)
             {
-                return ValueTask.FromResult(held == claim);
+                return held == a.claim;
             }
-            Write(StoreKeys.EventId, site, EventKeyId(visitorId, eventId), ClaimBytes(claim));
-            return ValueTask.FromResult(true);
-        }
-    }
+            s.Write(StoreKeys.EventId, a.site, EventKeyId(a.visitorId, a.eventId), ClaimBytes(a.claim));
+            return true;
+        }, ct);
 
     /// <summary>Event ids are unique per visitor; '/' is not allowed in ids, so the pair is unambiguous.</summary>
     private static string EventKeyId(string visitorId, string eventId) => visitorId + "/" + eventId;
 
     private EventClaim? ReadClaim(string site, string visitorId, string eventId)
     {
-        var id = EventKeyId(visitorId, eventId);
-        var max = StoreKeys.MaxLength(site, id);
-        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
-        var (owner, length) = ReadBytes(key[..StoreKeys.Write(key, StoreKeys.EventId, site, id)]);
+        var (owner, length) = ReadBytes(StoreKeys.EventId, site, EventKeyId(visitorId, eventId));
         if (owner is null)
         {
             return null;
@@ -181,73 +178,118 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     private static byte[] ClaimBytes(EventClaim claim) => MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node });
 
     public ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
-        ValueTask.FromResult(Read<string>(StoreKeys.Customer, site, customerId));
+        Decode<string>(Gated((site, customerId), static (s, a) => s.ReadBytes(StoreKeys.Customer, a.site, a.customerId), ct));
 
     public ValueTask PutCustomerVisitorAsync(string site, string customerId, string visitorId, CancellationToken ct = default)
     {
-        Write(StoreKeys.Customer, site, customerId, MessagePackSerializer.Serialize(visitorId, cancellationToken: ct));
-        return ValueTask.CompletedTask;
+        var value = MessagePackSerializer.Serialize(visitorId, cancellationToken: ct);
+        return Done(Gated((site, customerId, value), static (s, a) => s.Write(StoreKeys.Customer, a.site, a.customerId, a.value), ct));
     }
 
-    public ValueTask DeleteCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default)
-    {
-        Delete(StoreKeys.Customer, site, customerId);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DeleteCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
+        Done(Gated((site, customerId), static (s, a) => s.Delete(StoreKeys.Customer, a.site, a.customerId), ct));
 
-    public ValueTask<CheckpointMarker?> RecoverAsync(CancellationToken ct = default)
+    public async ValueTask<CheckpointMarker?> RecoverAsync(CancellationToken ct = default)
     {
         if (!Directory.Exists(_checkpointDir) || !Directory.EnumerateFileSystemEntries(_checkpointDir).Any())
         {
-            return ValueTask.FromResult<CheckpointMarker?>(null);
+            return null;
         }
-        // Records written after the checkpoint's version are undone: the store comes back exactly as checkpointed.
-        // Preload as much of the log as the memory budget holds: a read that goes to disk would park a
-        // request (and its thread) on I/O, so a store that fits in memory should start in memory.
-        _store.Recover(numPagesToPreload: (int)Math.Max(0, _memoryPages - 2));
-        var marker = ReadRaw<StoredMarker>(MarkerKey);
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        StoredMarker? marker;
+        try
+        {
+            // Records written after the checkpoint's version are undone: the store comes back exactly as checkpointed.
+            // Preload as much of the log as the memory budget holds: a read that goes to disk would park a
+            // request on I/O, so a store that fits in memory should start in memory.
+            _store.Recover(numPagesToPreload: (int)Math.Max(0, _memoryPages - 2));
+            var (owner, length) = ReadBytes(MarkerKey);
+            marker = Decode<StoredMarker>((owner, length));
+        }
+        finally
+        {
+            _gate.Release();
+        }
         if (marker is not null)
         {
             Log.StoreRecovered(_logger, marker.ReplayFrom, marker.LastSeq);
         }
-        return ValueTask.FromResult(marker is null ? null : new CheckpointMarker(marker.ReplayFrom, marker.LastSeq));
+        return marker is null ? null : new CheckpointMarker(marker.ReplayFrom, marker.LastSeq);
     }
 
-    public Task<bool> CheckpointAsync(CheckpointMarker marker, bool full, CancellationToken ct = default)
+    public async Task<bool> CheckpointAsync(CheckpointMarker marker, bool full, CancellationToken ct = default)
     {
-        lock (_checkpointLock)
+        var bytes = MessagePackSerializer.Serialize(new StoredMarker { ReplayFrom = marker.ReplayFrom, LastSeq = marker.LastSeq }, cancellationToken: ct);
+        Task<(bool Success, Guid Token)> checkpoint;
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
             // The marker must not slip into a checkpoint that is still running: it would claim more than that one holds.
             if (!_checkpoint.IsCompleted)
             {
-                return Task.FromResult(false);
+                return false;
             }
-            WriteRaw(MarkerKey, MessagePackSerializer.Serialize(new StoredMarker { ReplayFrom = marker.ReplayFrom, LastSeq = marker.LastSeq }, cancellationToken: ct));
-            Task<(bool Success, Guid Token)> checkpoint;
-            lock (_gate)
-            {
-                // Initiated synchronously inside these calls, so every write completed before is part of it.
-                checkpoint = full
-                    ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
-                    : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, cancellationToken: ct).AsTask();
-            }
-            var completion = CompleteAsync(checkpoint);
-            _checkpoint = completion;
-            return completion;
+            WriteRaw(MarkerKey, bytes);
+            // Initiated synchronously inside these calls, so every write completed before is part of it.
+            checkpoint = full
+                ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
+                : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, cancellationToken: ct).AsTask();
+            _checkpoint = CompleteAsync(checkpoint);
         }
+        finally
+        {
+            _gate.Release();
+        }
+        return await ((Task<bool>)_checkpoint).ConfigureAwait(false);
     }
 
     private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint)
     {
         while (!checkpoint.IsCompleted)
         {
-            lock (_gate)
+            await Task.WhenAny(checkpoint, Task.Delay(1)).ConfigureAwait(false);
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
             {
                 _session.Refresh();
             }
-            await Task.WhenAny(checkpoint, Task.Delay(1)).ConfigureAwait(false);
+            finally
+            {
+                _gate.Release();
+            }
         }
         return (await checkpoint.ConfigureAwait(false)).Success;
+    }
+
+    public ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default) =>
+        Done(Gated((site, deltas, seq), static (s, a) =>
+        {
+            foreach (var delta in a.deltas)
+            {
+                var bag = Decode<StoredCounters>(s.ReadBytes(StoreKeys.Counter, a.site, delta.Key)) ?? new StoredCounters();
+                if (bag.AppliedSeq >= a.seq)
+                {
+                    continue; // this record is in the bag already (replay after a checkpoint that holds it)
+                }
+                foreach (var (field, value) in delta.Fields)
+                {
+                    bag.Fields.TryGetValue(field, out var current);
+                    bag.Fields[field] = current + value;
+                }
+                bag.AppliedSeq = a.seq;
+                s.Write(StoreKeys.Counter, a.site, delta.Key, MessagePackSerializer.Serialize(bag));
+            }
+            return true;
+        }, ct));
+
+    public async ValueTask<IReadOnlyDictionary<string, double>[]> ReadAsync(string site, IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        var bags = new IReadOnlyDictionary<string, double>[keys.Count];
+        for (var i = 0; i < bags.Length; i++)
+        {
+            bags[i] = (await Decode<StoredCounters>(Gated((site, key: keys[i]), static (s, a) => s.ReadBytes(StoreKeys.Counter, a.site, a.key), ct)).ConfigureAwait(false))?.Fields ?? Empty;
+        }
+        return bags;
     }
 
     public async ValueTask DisposeAsync()
@@ -263,138 +305,137 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         _session.Dispose();
         _store.Dispose();
         _device.Dispose();
+        _gate.Dispose();
     }
 
-    private T? Read<T>(byte kind, string site, string id)
+    /// <summary>Runs <paramref name="operation"/> holding the gate: at once when it is free, else after an asynchronous wait.</summary>
+    private ValueTask<T> Gated<TState, T>(TState state, Func<FasterProfileStore, TState, T> operation, CancellationToken ct)
     {
-        var max = StoreKeys.MaxLength(site, id);
-        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
-        return ReadRaw<T>(key[..StoreKeys.Write(key, kind, site, id)]);
+        if (_gate.Wait(0, ct))
+        {
+            try
+            {
+                return ValueTask.FromResult(operation(this, state));
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        return GatedAsync(state, operation, ct);
     }
 
-    private T? ReadRaw<T>(ReadOnlySpan<byte> key)
+    private async ValueTask<T> GatedAsync<TState, T>(TState state, Func<FasterProfileStore, TState, T> operation, CancellationToken ct)
     {
-        var (owner, length) = ReadBytes(key);
-        if (owner is null)
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return operation(this, state);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static ValueTask Done<T>(ValueTask<T> operation) => operation.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitAsync(operation);
+
+    private static async ValueTask AwaitAsync<T>(ValueTask<T> operation) => await operation.ConfigureAwait(false);
+
+    /// <summary>Deserialized once the gate is released: the gate covers FASTER's part only.</summary>
+    private static ValueTask<T?> Decode<T>(ValueTask<(IMemoryOwner<byte>? Owner, int Length)> read) =>
+        read.IsCompletedSuccessfully ? ValueTask.FromResult(Decode<T>(read.Result)) : DecodeAsync<T>(read);
+
+    private static async ValueTask<T?> DecodeAsync<T>(ValueTask<(IMemoryOwner<byte>? Owner, int Length)> read) => Decode<T>(await read.ConfigureAwait(false));
+
+    private static T? Decode<T>((IMemoryOwner<byte>? Owner, int Length) read)
+    {
+        if (read.Owner is null)
         {
             return default;
         }
-        using (owner)
+        using (read.Owner)
         {
-            // Deserialized outside the lock: the lock covers FASTER's part only.
-            return MessagePackSerializer.Deserialize<T>(owner.Memory[..length]);
+            return MessagePackSerializer.Deserialize<T>(read.Owner.Memory[..read.Length]);
         }
+    }
+
+    // Below: FASTER operations; the caller holds the gate.
+
+    private (IMemoryOwner<byte>? Owner, int Length) ReadBytes(byte kind, string site, string id)
+    {
+        var max = StoreKeys.MaxLength(site, id);
+        var key = max <= 512 ? stackalloc byte[max] : new byte[max];
+        return ReadBytes(key[..StoreKeys.Write(key, kind, site, id)]);
     }
 
     private unsafe (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key)
     {
-        lock (_gate)
+        fixed (byte* k = key)
         {
-            fixed (byte* k = key)
+            var keySpan = SpanByte.FromPointer(k, key.Length);
+            SpanByteAndMemory output = default;
+            var status = _session.Read(ref keySpan, ref output);
+            if (status.IsPending)
             {
-                var keySpan = SpanByte.FromPointer(k, key.Length);
-                SpanByteAndMemory output = default;
-                var status = _session.Read(ref keySpan, ref output);
-                if (status.IsPending)
+                _session.CompletePendingWithOutputs(out var completed, wait: true);
+                using (completed)
                 {
-                    _session.CompletePendingWithOutputs(out var completed, wait: true);
-                    using (completed)
+                    if (completed.Next())
                     {
-                        if (completed.Next())
-                        {
-                            status = completed.Current.Status;
-                            output = completed.Current.Output;
-                        }
+                        status = completed.Current.Status;
+                        output = completed.Current.Output;
                     }
                 }
-                if (!status.Found || output.IsSpanByte)
-                {
-                    output.Memory?.Dispose();
-                    return (null, 0);
-                }
-                return (output.Memory, output.Length);
             }
+            if (!status.Found || output.IsSpanByte)
+            {
+                output.Memory?.Dispose();
+                return (null, 0);
+            }
+            return (output.Memory, output.Length);
         }
     }
 
-    private void Write(byte kind, string site, string id, byte[] value)
+    private bool Write(byte kind, string site, string id, byte[] value)
     {
         var max = StoreKeys.MaxLength(site, id);
         var key = max <= 512 ? stackalloc byte[max] : new byte[max];
         WriteRaw(key[..StoreKeys.Write(key, kind, site, id)], value);
+        return true;
     }
 
     private unsafe void WriteRaw(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        lock (_gate)
+        fixed (byte* k = key)
+        fixed (byte* v = value)
         {
-            fixed (byte* k = key)
-            fixed (byte* v = value)
+            var keySpan = SpanByte.FromPointer(k, key.Length);
+            var valueSpan = SpanByte.FromPointer(v, value.Length);
+            var status = _session.Upsert(ref keySpan, ref valueSpan);
+            if (status.IsPending)
             {
-                var keySpan = SpanByte.FromPointer(k, key.Length);
-                var valueSpan = SpanByte.FromPointer(v, value.Length);
-                var status = _session.Upsert(ref keySpan, ref valueSpan);
-                if (status.IsPending)
-                {
-                    _session.CompletePending(wait: true);
-                }
+                _session.CompletePending(wait: true);
             }
         }
     }
 
-    private unsafe void Delete(byte kind, string site, string id)
+    private unsafe bool Delete(byte kind, string site, string id)
     {
         var max = StoreKeys.MaxLength(site, id);
         var key = max <= 512 ? stackalloc byte[max] : new byte[max];
         var length = StoreKeys.Write(key, kind, site, id);
-        lock (_gate)
+        fixed (byte* k = key)
         {
-            fixed (byte* k = key)
+            var keySpan = SpanByte.FromPointer(k, length);
+            var status = _session.Delete(ref keySpan);
+            if (status.IsPending)
             {
-                var keySpan = SpanByte.FromPointer(k, length);
-                var status = _session.Delete(ref keySpan);
-                if (status.IsPending)
-                {
-                    _session.CompletePending(wait: true);
-                }
+                _session.CompletePending(wait: true);
             }
         }
+        return true;
     }
-
-    public ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default)
-    {
-        lock (_gate)
-        {
-            foreach (var delta in deltas)
-            {
-                var bag = Read<StoredCounters>(StoreKeys.Counter, site, delta.Key) ?? new StoredCounters();
-                if (bag.AppliedSeq >= seq)
-                {
-                    continue; // this record is in the bag already (replay after a checkpoint that holds it)
-                }
-                foreach (var (field, value) in delta.Fields)
-                {
-                    bag.Fields.TryGetValue(field, out var current);
-                    bag.Fields[field] = current + value;
-                }
-                bag.AppliedSeq = seq;
-                Write(StoreKeys.Counter, site, delta.Key, MessagePackSerializer.Serialize(bag, cancellationToken: ct));
-            }
-        }
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask<IReadOnlyDictionary<string, double>[]> ReadAsync(string site, IReadOnlyList<string> keys, CancellationToken ct = default)
-    {
-        var bags = new IReadOnlyDictionary<string, double>[keys.Count];
-        for (var i = 0; i < bags.Length; i++)
-        {
-            bags[i] = Read<StoredCounters>(StoreKeys.Counter, site, keys[i])?.Fields ?? Empty;
-        }
-        return ValueTask.FromResult(bags);
-    }
-
-    private static readonly IReadOnlyDictionary<string, double> Empty = new Dictionary<string, double>();
 
     /// <summary>A counter bag: its numbers, and the last record added (this store has one writer, so one sequence).</summary>
     [MessagePackObject]
