@@ -121,14 +121,9 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<CustomerModelRefresh>();
         services.TryAddSingleton<TriggerDispatcher>();
         services.AddHttpClient(TriggerDispatcher.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("Personalizer-Webhooks/1"))
-            .AddResilienceHandler("webhooks", pipeline =>
-            {
-                // Real time, not the injected clock: a request's timeout and back-off are waits on another machine.
-                pipeline.TimeProvider = TimeProvider.System;
-                pipeline
-                    .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Exponential, UseJitter = true })
-                    .AddTimeout(TimeSpan.FromSeconds(10));
-            });
+            .AddResilienceHandler("webhooks", pipeline => pipeline
+                .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Exponential, UseJitter = true })
+                .AddTimeout(TimeSpan.FromSeconds(10)));
         services.TryAddSingleton<ThompsonWeights>();
         services.TryAddSingleton<ExperimentResults>();
         services.TryAddSingleton<SlotReport>();
