@@ -6,12 +6,6 @@ public interface IEventLog : IDisposable
     /// <summary>Appends an entry to the in-memory tail (not yet durable) and returns its address.</summary>
     long Enqueue(ReadOnlySpan<byte> entry);
 
-    /// <summary>
-    /// Appends without blocking a thread while the in-memory tail waits for a page flush (that flush
-    /// completes on the thread pool: a blocked pool thread could be the one it needs).
-    /// </summary>
-    ValueTask<long> EnqueueAsync(ReadOnlyMemory<byte> entry, CancellationToken ct = default);
-
     /// <summary>Makes everything enqueued before the call durable (group commit).</summary>
     ValueTask CommitAsync(CancellationToken ct = default);
 

@@ -51,9 +51,6 @@ public sealed class Ledger : IAsyncDisposable
     /// <summary>The record types every projection registered: what readers of the log need to read it.</summary>
     public RecordTypes Types => _projections.Types;
 
-    /// <summary>The durable log itself, for readers (export, training).</summary>
-    public IEventLog Log => _log;
-
     /// <summary>True while the profile store cannot be reached: records wait in the log, in order, and are applied when it returns.</summary>
     public bool StoreDegraded => Volatile.Read(ref _degraded);
 

@@ -40,7 +40,7 @@ public sealed class ProfileProjection : IProjection
     {
         var site = r.SiteId;
         var catalog = _catalog.Get(site);
-        var work = new Working(site, new EventClaim(_node, seq));
+        var work = new ProfileWork(site, new EventClaim(_node, seq));
         Begin(site, seq);
         var inRecord = new HashSet<string>(StringComparer.Ordinal);
         var outcome = new ApplyOutcome();
@@ -121,7 +121,7 @@ public sealed class ProfileProjection : IProjection
     private async ValueTask<ApplyOutcome> ApplyImpressionsAsync(ImpressionBatchRecord r, long seq)
     {
         var site = r.SiteId;
-        var work = new Working(site);
+        var work = new ProfileWork(site);
         Begin(site, seq);
         var outcome = new ApplyOutcome();
         await work.PrefetchAsync(_store, r.Impressions.Select(i => i.VisitorId)).ConfigureAwait(false);
@@ -156,7 +156,7 @@ public sealed class ProfileProjection : IProjection
     }
 
     /// <summary>What the observers gathered first, then the profiles: a checkpoint that holds a profile's write holds the counters before it.</summary>
-    private async ValueTask SaveAsync(Working work, long seq)
+    private async ValueTask SaveAsync(ProfileWork work, long seq)
     {
         foreach (var observer in _observers)
         {
@@ -173,7 +173,7 @@ public sealed class ProfileProjection : IProjection
         }
     }
 
-    private async ValueTask IdentifyAsync(Working work, TrackedEvent e, VisitorProfile current, long seq)
+    private async ValueTask IdentifyAsync(ProfileWork work, TrackedEvent e, VisitorProfile current, long seq)
     {
         var customer = e.CustomerId!;
         var holder = await _store.GetCustomerVisitorAsync(work.Site, customer).ConfigureAwait(false);
@@ -205,7 +205,7 @@ public sealed class ProfileProjection : IProjection
     private async ValueTask<ApplyOutcome> EraseAsync(EraseProfileRecord r, long seq)
     {
         Forget(r.SiteId, r.VisitorId);
-        var work = new Working(r.SiteId);
+        var work = new ProfileWork(r.SiteId);
         var stored = await _store.GetAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
         var profile = await LoadExistingAsync(work, r.VisitorId).ConfigureAwait(false);
         if (profile is null)
@@ -236,7 +236,7 @@ public sealed class ProfileProjection : IProjection
 
     private async ValueTask<ApplyOutcome> SetPreferencesAsync(PreferencesRecord r, long seq)
     {
-        var work = new Working(r.SiteId);
+        var work = new ProfileWork(r.SiteId);
         var profile = await LoadAsync(work, r.VisitorId).ConfigureAwait(false);
         if (AppliedOf(profile) < seq)
         {
@@ -287,7 +287,7 @@ public sealed class ProfileProjection : IProjection
     }
 
     /// <summary>The profile that holds this visitor's view (following merge redirects), or a new one.</summary>
-    private async ValueTask<VisitorProfile> LoadAsync(Working work, string visitorId)
+    private async ValueTask<VisitorProfile> LoadAsync(ProfileWork work, string visitorId)
     {
         if (await LoadExistingAsync(work, visitorId).ConfigureAwait(false) is { } existing)
         {
@@ -299,7 +299,7 @@ public sealed class ProfileProjection : IProjection
         return created;
     }
 
-    private async ValueTask<VisitorProfile?> LoadExistingAsync(Working work, string visitorId)
+    private async ValueTask<VisitorProfile?> LoadExistingAsync(ProfileWork work, string visitorId)
     {
         if (work.Resolved.TryGetValue(visitorId, out var key))
         {
@@ -345,106 +345,4 @@ public sealed class ProfileProjection : IProjection
         }
         return null;
     }
-
-    /// <summary>Profiles loaded while one record is applied; written back once at its end.</summary>
-    private sealed class Working(string site, EventClaim claim = default)
-    {
-        public string Site { get; } = site;
-        public EventClaim Claim { get; } = claim;
-        /// <summary>Per visitor: the event ids to claim with the write of that visitor's own profile.</summary>
-        private readonly Dictionary<string, List<string>> _claims = new(StringComparer.Ordinal);
-        public Dictionary<string, VisitorProfile> Profiles { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, string> Resolved { get; } = new(StringComparer.Ordinal);
-        public HashSet<string> Dirty { get; } = new(StringComparer.Ordinal);
-
-        public void Replace(string key, VisitorProfile stub, string newHolder)
-        {
-            Profiles[key] = stub;
-            Dirty.Add(key);
-            foreach (var (visitor, resolved) in Resolved.ToArray())
-            {
-                if (resolved == key)
-                {
-                    Resolved[visitor] = newHolder;
-                }
-            }
-        }
-
-        /// <summary>Visitor ids known to have no stored profile (read by <see cref="PrefetchAsync"/>).</summary>
-        public HashSet<string> Absent { get; } = new(StringComparer.Ordinal);
-
-        public async ValueTask PrefetchAsync(IProfileStore store, IEnumerable<string> visitors)
-        {
-            var reads = new Dictionary<string, ValueTask<VisitorProfile?>>(StringComparer.Ordinal);
-            foreach (var visitor in visitors)
-            {
-                if (!reads.ContainsKey(visitor))
-                {
-#pragma warning disable CA2012 // started together, each awaited exactly once below
-                    reads[visitor] = store.GetAsync(Site, visitor);
-#pragma warning restore CA2012
-                }
-            }
-            foreach (var (visitor, read) in reads)
-            {
-                if (await read.ConfigureAwait(false) is { } profile)
-                {
-                    Profiles[visitor] = profile;
-                }
-                else
-                {
-                    Absent.Add(visitor);
-                }
-            }
-        }
-
-        public void ClaimWithWrite(string visitorId, string eventId)
-        {
-            if (!_claims.TryGetValue(visitorId, out var ids))
-            {
-                _claims[visitorId] = ids = [];
-            }
-            ids.Add(eventId);
-        }
-
-        public async ValueTask SaveAsync(IProfileStore store, ProfileProjection projection, long seq)
-        {
-            var writes = new List<ValueTask>(Dirty.Count);
-            foreach (var key in Dirty)
-            {
-                var profile = Profiles[key];
-                projection.MarkApplied(profile, seq);
-                var claims = _claims.Remove(key, out var ids) ? new EventClaims(Claim, ids) : null;
-#pragma warning disable CA2012 // started together, each awaited exactly once below
-                writes.Add(store.PutAsync(Site, profile, claims));
-#pragma warning restore CA2012
-            }
-            // All writes are sent before any is awaited; a conflict in one re-runs the record (the others stand, guarded by their applied sequence).
-            Exception? failed = null;
-            foreach (var write in writes)
-            {
-                try
-                {
-                    await write.ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    failed ??= ex;
-                }
-            }
-            if (failed is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
-            }
-            // A visitor whose own profile was not written (not the case today) still gets its claims.
-            foreach (var (visitor, ids) in _claims)
-            {
-                foreach (var eventId in ids)
-                {
-                    await store.ClaimEventAsync(Site, visitor, eventId, Claim).ConfigureAwait(false);
-                }
-            }
-        }
-    }
-
 }

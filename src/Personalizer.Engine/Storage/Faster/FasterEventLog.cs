@@ -35,8 +35,6 @@ public sealed class FasterEventLog : IEventLog
 
     public long Enqueue(ReadOnlySpan<byte> entry) => _log.Enqueue(entry);
 
-    public ValueTask<long> EnqueueAsync(ReadOnlyMemory<byte> entry, CancellationToken ct = default) => _log.EnqueueAsync(entry, ct);
-
     public ValueTask CommitAsync(CancellationToken ct = default) => _log.CommitAsync(ct);
 
     public long TailAddress => _log.TailAddress;
