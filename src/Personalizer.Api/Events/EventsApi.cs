@@ -16,7 +16,8 @@ public static class EventsApi
     {
         var api = app.MapGroup("/v1/events").WithTags("Events").RequireAuthorization(Policies.Site);
         api.MapPost("/", PostEvents)
-            .Accepts<EventBatchRequest>("application/json")
+            // text/plain too: what navigator.sendBeacon sends cross-origin without a preflight (the key then travels as ?key=).
+            .Accepts<EventBatchRequest>("application/json", "text/plain")
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
             .WithSummary("Send a batch of events; answered 202 once they are durable.");
         return api;

@@ -36,6 +36,24 @@ public sealed class EventsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task ABeaconSentAsTextPlainWithTheKeyInTheQueryIsAccepted()
+    {
+        // What navigator.sendBeacon sends: no headers of its own, the body as text/plain, the site key in the URL.
+        using var anonymous = _app.CreateClient();
+        using var content = new StringContent("""{"events":[{"eventId":"b-1","type":"add_to_cart","visitorId":"v-beacon","itemId":"sku-run-001","quantity":1,"price":10}]}""",
+            System.Text.Encoding.UTF8, "text/plain");
+        var response = await anonymous.PostAsync($"/v1/events?key={PersonalizerApp.SiteKey}", content);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var profile = await (await _app.Client(PersonalizerApp.AdminKey).GetAsync("/v1/profiles/v-beacon")).Json();
+        Assert.Equal("sku-run-001", profile.GetProperty("cart")[0].GetProperty("itemId").GetString());
+
+        // An admin key never travels in a URL.
+        using var admin = new StringContent("""{"events":[]}""", System.Text.Encoding.UTF8, "text/plain");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync($"/v1/events?key={PersonalizerApp.AdminKey}", admin)).StatusCode);
+    }
+
+    [Fact]
     public async Task ARepeatedEventIdIsAppliedOnce()
     {
         var site = _app.Client(PersonalizerApp.SiteKey);
