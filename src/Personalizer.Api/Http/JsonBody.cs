@@ -1,5 +1,8 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 using Personalizer.Engine;
 using Personalizer.Engine.Validation;
 
@@ -7,8 +10,9 @@ namespace Personalizer.Api.Http;
 
 /// <summary>
 /// Reads a JSON body and turns every way it can be wrong into a problem details answer naming the
-/// place: wrong content type (415), too large (413), not JSON or a value of the wrong type (400 with
-/// the JSON path, line and position).
+/// place: wrong content type (415), too large (413), too slow to arrive (408), cut off (400), not UTF-8,
+/// not JSON or a value of the wrong type (400 with the JSON path, line and position). None of these is a
+/// server error, so none is logged as one.
 /// </summary>
 public static class JsonBody
 {
@@ -23,9 +27,51 @@ public static class JsonBody
                 title: "The body must be JSON",
                 detail: "Send the body with Content-Type: application/json."));
         }
+        var reader = request.BodyReader;
+        ReadResult read;
         try
         {
-            var value = await JsonSerializer.DeserializeAsync(request.Body, type, ct);
+            // The whole body (its size is bounded by the route's limit), then one synchronous parse.
+            while (true)
+            {
+                read = await reader.ReadAsync(ct);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    break;
+                }
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return (null, TypedResults.Problem(statusCode: ex.StatusCode, title: ex.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "The body is too large",
+                StatusCodes.Status408RequestTimeout => "The body arrived too slowly",
+                _ => "The body was cut off",
+            }, detail: ex.Message));
+        }
+        try
+        {
+            return Parse(read.Buffer, type);
+        }
+        finally
+        {
+            reader.AdvanceTo(read.Buffer.End);
+        }
+    }
+
+    private static (T? Value, IResult? Problem) Parse<T>(ReadOnlySequence<byte> body, JsonTypeInfo<T> type)
+        where T : class
+    {
+        if (!IsUtf8(body))
+        {
+            return (null, Invalid("$", "is not valid UTF-8"));
+        }
+        try
+        {
+            var json = new Utf8JsonReader(body);
+            var value = JsonSerializer.Deserialize(ref json, type);
             return value is null
                 ? (null, Invalid("$", "the body must be a JSON object, not null"))
                 : (value, null);
@@ -35,9 +81,24 @@ public static class JsonBody
             var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : "";
             return (null, Invalid(Path(ex.Path), $"is not valid JSON or has the wrong type{where}"));
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+    }
+
+    /// <summary>JSON text is UTF-8 (RFC 8259); the parser does not check the inside of every string, so the body is checked first.</summary>
+    private static bool IsUtf8(ReadOnlySequence<byte> body)
+    {
+        if (body.IsSingleSegment)
         {
-            return (null, TypedResults.Problem(statusCode: ex.StatusCode, title: "The body is too large", detail: ex.Message));
+            return Utf8.IsValid(body.FirstSpan);
+        }
+        var copy = ArrayPool<byte>.Shared.Rent((int)body.Length);
+        try
+        {
+            body.CopyTo(copy);
+            return Utf8.IsValid(copy.AsSpan(0, (int)body.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
         }
     }
 
