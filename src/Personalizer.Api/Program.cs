@@ -16,6 +16,8 @@ using Personalizer.Engine;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
+// Every body has a limit: 64 KB unless its route sets its own (events, catalogue and slots set larger ones).
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 64 * 1024);
 
 builder.Services.AddPersonalizer().Services.AddOptions<PersonalizerOptions>().Bind(builder.Configuration.GetSection(PersonalizerOptions.SectionName));
 builder.Services.ConfigureHttpJsonOptions(o =>

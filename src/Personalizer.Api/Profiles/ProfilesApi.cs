@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Personalizer.Api.Http;
 using Personalizer.Engine;
 using Personalizer.Engine.Crm;
@@ -18,6 +19,7 @@ public static class ProfilesApi
         var visitors = app.MapGroup("/v1/visitors").WithTags("Preferences").RequireAuthorization(Policies.Site);
         visitors.MapGet("/{visitorId}/preferences", GetPreferences).Produces<PreferencesResponse>();
         visitors.MapPut("/{visitorId}/preferences", PutPreferences).Accepts<PreferencesRequest>("application/json").Produces<PreferencesResponse>()
+            .WithMetadata(new RequestSizeLimitAttribute(16 * 1024))
             .WithSummary("The visitor's own choices: interests, excluded categories, personalization on/off, tracking consent.");
         return app;
     }

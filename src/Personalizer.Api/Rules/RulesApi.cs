@@ -15,6 +15,7 @@ public static class RulesApi
         var rules = app.MapGroup("/v1/rules").WithTags("Rules").RequireAuthorization(Policies.Admin);
         rules.MapGet("/", ListRules).Produces<List<RuleResponse>>().WithSummary("Every rule, in the order they run per slot.");
         rules.MapPost("/validate", Validate).Accepts<ValidateRequest>("application/json").Produces<ValidateResponse>()
+            .WithMetadata(new RequestSizeLimitAttribute(16 * 1024))
             .WithSummary("Compile a condition; 422 with the positions of its errors.");
         rules.MapGet("/fields", ListFields).Produces<List<FieldResponse>>()
             .WithSummary("Every field a condition can read, with its type (also context.utm.NAME and context.NAME for page attributes).");

@@ -37,6 +37,20 @@ public sealed class BadBodyTests : IDisposable
         Assert.Contains("UTF-8", (await response.Errors())["$"][0], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/v1/rules/validate", "POST", PersonalizerApp.AdminKey)]
+    [InlineData("/v1/visitors/v-1/preferences", "PUT", PersonalizerApp.SiteKey)]
+    [InlineData("/v1/rules/big", "PUT", PersonalizerApp.AdminKey)]
+    public async Task EveryRouteHasABodyLimit(string url, string method, string key)
+    {
+        using var service = await ServiceProcess.StartAsync(_data); // Kestrel's limits hold on a real server
+        var padding = new string(' ', 200 * 1024);
+        using var content = new StringContent("{\"when\":\"profile.orders > 1\"" + padding + "}", Encoding.UTF8, "application/json");
+        var response = await service.Client(key).SendAsync(new HttpRequestMessage(new HttpMethod(method), url) { Content = content });
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
     [Fact]
     public async Task ACutOffBodyIsABadRequestAndASlowOneATimeoutNeitherLoggedAsAnError()
     {
