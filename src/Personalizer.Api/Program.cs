@@ -35,7 +35,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-// The console: no script, style or connection from anywhere but this service, and never framed.
+// The console and the demo storefront: no script from anywhere but this service, and never framed.
 app.Use(async (context, next) =>
 {
     if (context.Request.Path.Value is "/admin")
@@ -48,6 +48,14 @@ app.Use(async (context, next) =>
         context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data: https: http:; frame-ancestors 'none'";
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+    else if (context.Request.Path.StartsWithSegments("/demo"))
+    {
+        // The demo storefront: scripts only from files of this service (the snippet's anti-flicker style is inline).
+        context.Response.Headers.ContentSecurityPolicy =
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
     }
     await next();
 });

@@ -64,14 +64,37 @@ public static class JsonBody
     private static (T? Value, IResult? Problem) Parse<T>(ReadOnlySequence<byte> body, JsonTypeInfo<T> type)
         where T : class
     {
-        if (!IsUtf8(body))
+        if (body.IsSingleSegment)
+        {
+            return Parse(body.FirstSpan, type);
+        }
+        var length = (int)body.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            body.CopyTo(copy);
+            return Parse(copy.AsSpan(0, length), type);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>
+    /// JSON text is UTF-8 (RFC 8259), and the parser does not check the inside of every string, so the
+    /// body is checked first; then one parse of the whole body, which names the path of what is wrong.
+    /// </summary>
+    private static (T? Value, IResult? Problem) Parse<T>(ReadOnlySpan<byte> body, JsonTypeInfo<T> type)
+        where T : class
+    {
+        if (!Utf8.IsValid(body))
         {
             return (null, Invalid("$", "is not valid UTF-8"));
         }
         try
         {
-            var json = new Utf8JsonReader(body);
-            var value = JsonSerializer.Deserialize(ref json, type);
+            var value = JsonSerializer.Deserialize(body, type);
             return value is null
                 ? (null, Invalid("$", "the body must be a JSON object, not null"))
                 : (value, null);
@@ -80,25 +103,6 @@ public static class JsonBody
         {
             var where = ex.LineNumber is { } line ? $" (line {line + 1}, position {ex.BytePositionInLine + 1})" : "";
             return (null, Invalid(Path(ex.Path), $"is not valid JSON or has the wrong type{where}"));
-        }
-    }
-
-    /// <summary>JSON text is UTF-8 (RFC 8259); the parser does not check the inside of every string, so the body is checked first.</summary>
-    private static bool IsUtf8(ReadOnlySequence<byte> body)
-    {
-        if (body.IsSingleSegment)
-        {
-            return Utf8.IsValid(body.FirstSpan);
-        }
-        var copy = ArrayPool<byte>.Shared.Rent((int)body.Length);
-        try
-        {
-            body.CopyTo(copy);
-            return Utf8.IsValid(copy.AsSpan(0, (int)body.Length));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(copy);
         }
     }
 

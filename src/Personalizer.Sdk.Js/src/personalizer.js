@@ -139,11 +139,15 @@ function render(el, answer, decisionId) {
       el.innerHTML = fill(template ? template.innerHTML : "{{title}}", content);
     }
   }
-  // Escaping stops markup; a link or image must also never point at javascript: or data:.
+  // Escaping stops markup; a link or image must also point where it seems to: each URL is resolved as the
+  // browser would (so "/\\evil.example" is seen as the other host it is) and kept, resolved, only for http(s).
   el.querySelectorAll("[href],[src]").forEach((n) => {
     for (const a of ["href", "src"]) {
       const v = n.getAttribute(a);
-      if (v != null && !/^(https?:\/\/|\/(?!\/)|#|\?)/i.test(v)) n.removeAttribute(a);
+      if (v == null) continue;
+      let u = null;
+      try { u = new URL(v, location.href); } catch (_) { /* not a URL */ }
+      if (u && /^https?:$/.test(u.protocol)) n.setAttribute(a, u.href); else n.removeAttribute(a);
     }
   });
   el.setAttribute("data-p13n-source", answer.source);

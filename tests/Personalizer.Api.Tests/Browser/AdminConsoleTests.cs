@@ -129,6 +129,21 @@ public sealed class AdminConsoleTests(BrowserFixture fixture) : IClassFixture<Br
     }
 
     [Fact]
+    public async Task ThePreviewKeepsOnlyHttpLinksAndImages()
+    {
+        var page = await SignedInAsync("#slots/cart-offer");
+        await page.Locator("#variant-0-cta").FillAsync("Go");
+        await page.Locator("#variant-0-link").FillAsync("javascript:alert(1)");
+        await page.Locator("#variant-0-image").FillAsync("javascript:alert(2)");
+        var preview = page.Locator(".variant-preview").First;
+        await Assertions.Expect(preview.Locator("a.cta")).ToHaveAttributeAsync("href", "#");
+        await Assertions.Expect(preview.Locator("img")).ToHaveCountAsync(0);
+
+        await page.Locator("#variant-0-link").FillAsync("https://shop.example/sale");
+        await Assertions.Expect(preview.Locator("a.cta")).ToHaveAttributeAsync("href", "https://shop.example/sale");
+    }
+
+    [Fact]
     public async Task SlotsCanBeEditedWithALiveRenderingAndResultsAreCharted()
     {
         var page = await SignedInAsync("#slots/cart-offer");

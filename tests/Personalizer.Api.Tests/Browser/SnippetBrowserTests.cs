@@ -113,6 +113,29 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task LinksAreResolvedAsTheBrowserWouldAndOnlyHttpIsKept()
+    {
+        var admin = fixture.Client(PersonalizerApp.AdminKey);
+        await admin.PutJson("/v1/slots/link-box", """
+            {"kind":"content","defaultVariant":"odd","variants":[{"id":"odd","content":{
+              "title":"Odd links","link":"/\\evil.example/away","image":"data:image/svg+xml,<svg/>","home":"/demo/cart.html"}}]}
+            """).AssertStatus(HttpStatusCode.OK);
+        var page = await OpenAsync("/demo/cart.html?timeout=5000");
+        await page.EvaluateAsync("""
+            () => { document.querySelector('main').insertAdjacentHTML('beforeend',
+              '<section data-p13n-slot="link-box" data-p13n-template="link-tpl"><b>default</b></section>' +
+              '<template id="link-tpl"><a id="odd-link" href="{{link}}">{{title}}</a><img id="odd-image" src="{{image}}" alt=""><a id="home-link" href="{{home}}">home</a></template>'); }
+            """);
+        await page.EvaluateAsync("() => Personalizer.decide(['link-box'])");
+        await Assertions.Expect(page.Locator("#odd-link")).ToHaveTextAsync("Odd links");
+
+        // "/\\evil.example" opens another host: the link now says so, resolved; a data: image is dropped; a path on the shop stays.
+        Assert.Equal("http://evil.example/away", await page.GetAttributeAsync("#odd-link", "href"));
+        Assert.Null(await page.GetAttributeAsync("#odd-image", "src"));
+        Assert.EndsWith("/demo/cart.html", await page.GetAttributeAsync("#home-link", "href"));
+    }
+
+    [Fact]
     public async Task EventsReachTheServiceAndSinglePageNavigationCountsAPageView()
     {
         var page = await OpenAsync("/demo/");

@@ -112,9 +112,13 @@ public sealed class EventsApiTests : IDisposable
     [Fact]
     public async Task ABodyThatIsNotJsonIsUnsupported()
     {
-        var response = await _app.Client(PersonalizerApp.SiteKey).PostAsync("/v1/events", new StringContent("events=1"));
+        var site = _app.Client(PersonalizerApp.SiteKey);
+        var form = await site.PostAsync("/v1/events", new FormUrlEncodedContent([new("events", "1")]));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
 
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        // text/plain is how a beacon sends JSON: taken, and read as JSON.
+        var text = await site.PostAsync("/v1/events", new StringContent("events=1"));
+        Assert.Equal(HttpStatusCode.BadRequest, text.StatusCode);
     }
 
     [Theory]

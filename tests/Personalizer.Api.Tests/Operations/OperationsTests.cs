@@ -46,4 +46,19 @@ public sealed class DemoTests : IDisposable
 
         Assert.Contains($"data-p13n-slot=\"{slot}\"", html);
     }
+
+    [Theory]
+    [InlineData("/demo/")]
+    [InlineData("/demo/product.html")]
+    [InlineData("/demo/cart.html")]
+    public async Task TheDemoPagesSendSecurityHeadersAndCarryNoInlineScript(string url)
+    {
+        var response = await _app.Client(null).GetAsync(url);
+        var csp = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
+
+        Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.DoesNotContain("<script>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

@@ -218,12 +218,24 @@ function insert(area, text) {
 
 const CONTENT_KEYS = ["title", "body", "cta", "link", "image"];
 
+/** The URL resolved as the browser would, when it is http(s); null otherwise (javascript:, data: …). */
+function httpUrl(value) {
+  if (typeof value !== "string" || !value) return null;
+  try {
+    const u = new URL(value, location.href);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch (_) {
+    return null;
+  }
+}
+
 function renderVariant(content) {
+  const image = httpUrl(content.image);
   return h("div", { class: "variant-preview" },
-    content.image ? h("img", { src: content.image, alt: "" }) : null,
+    image ? h("img", { src: image, alt: "" }) : null,
     h("h3", {}, content.title || "(no title)"),
     content.body ? h("p", {}, content.body) : null,
-    content.cta ? h("a", { class: "cta", href: content.link || "#", tabindex: "-1" }, content.cta) : null);
+    content.cta ? h("a", { class: "cta", href: httpUrl(content.link) || "#", tabindex: "-1" }, content.cta) : null);
 }
 
 function variantEditor(variant, index, onRemove) {

@@ -1,0 +1,2 @@
+// The home and cart pages: decide every slot on the page.
+Personalizer.decide();
