@@ -27,6 +27,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddKeyRateLimits();
 builder.Services.AddStorefrontCors();
 builder.Services.AddOpenApi();
 builder.Services.AddOperations();
@@ -63,6 +64,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseCors();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapOpenApi();

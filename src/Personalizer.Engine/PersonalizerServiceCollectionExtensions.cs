@@ -227,6 +227,7 @@ internal sealed class NestedOptionsValidator : IValidateOptions<PersonalizerOpti
             {
                 failures.Add($"Sites:{site}: the site has no keys.");
             }
+            Check($"Sites:{site}:RateLimit", s.RateLimit, failures);
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -17,9 +17,11 @@ public sealed record ApiKeyIdentity(string Site, KeyRole Role, string Fingerprin
 public sealed class ApiKeyRegistry
 {
     private readonly FrozenDictionary<string, ApiKeyIdentity> _keys;
+    private readonly IReadOnlyDictionary<string, SiteOptions> _sites;
 
     public ApiKeyRegistry(IReadOnlyDictionary<string, SiteOptions> sites)
     {
+        _sites = sites;
         var keys = new Dictionary<string, ApiKeyIdentity>(StringComparer.Ordinal);
         foreach (var (site, siteOptions) in sites)
         {
@@ -39,6 +41,11 @@ public sealed class ApiKeyRegistry
 
     /// <summary>Storefront origins of every site, for CORS.</summary>
     public FrozenSet<string> Origins { get; }
+
+    /// <summary>The rate limit of a site's keys (no limit for a site not configured).</summary>
+    public RateLimitOptions RateLimit(string site) => _sites.TryGetValue(site, out var options) ? options.RateLimit : NoLimit;
+
+    private static readonly RateLimitOptions NoLimit = new();
 
     public ApiKeyIdentity? Find(string? key) => key is not null && _keys.TryGetValue(key, out var id) ? id : null;
 

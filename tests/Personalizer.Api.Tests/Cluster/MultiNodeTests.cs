@@ -102,8 +102,8 @@ public sealed class MultiNodeTests : IAsyncLifetime
         // Both nodes hold the seeded demo configuration (seeded once, by one of them).
         Assert.Equal("default", (await SlotAsync(siteB, "v1", "home-hero")).GetProperty("source").GetString());
 
-        var clock = Stopwatch.StartNew();
         await adminA.PutJson("/v1/rules/everyone", """{"slot":"home-hero","when":"true","then":{"variant":"welcome-back"}}""").AssertStatus(HttpStatusCode.OK);
+        var clock = Stopwatch.StartNew(); // saved: node A answered
         string? source = null;
         while (clock.Elapsed < TimeSpan.FromSeconds(5))
         {
