@@ -51,7 +51,7 @@ public sealed class Ledger : IAsyncDisposable
     /// <summary>The record types every projection registered: what readers of the log need to read it.</summary>
     public RecordTypes Types => _projections.Types;
 
-    /// <summary>True while the profile store cannot be reached: records wait in the log, in order, and are applied when it returns.</summary>
+    /// <summary>True while the store cannot be reached: records wait in the log, in order, and are applied when it returns.</summary>
     public bool StoreDegraded => Volatile.Read(ref _degraded);
 
     /// <summary>Records written to the log but not yet applied.</summary>
@@ -374,7 +374,7 @@ public sealed class Ledger : IAsyncDisposable
     }
 
     /// <summary>
-    /// Applies one record until it is applied: a write conflict (another node changed a profile
+    /// Applies one record until it is applied: a write conflict (another node changed the same state
     /// meanwhile) re-applies it on fresh reads, after a short random pause once it repeats; an unreachable store is waited out with back-off,
     /// keeping log order (the caller of a waiting record is answered at once: it is durable).
     /// </summary>
@@ -397,7 +397,7 @@ public sealed class Ledger : IAsyncDisposable
             }
             catch (WriteConflictException)
             {
-                // Another node wrote the same profile: read again and re-apply. Never given up (the record
+                // Another node wrote the same key: read again and re-apply. Never given up (the record
                 // is durable and must be applied); a growing random pause keeps two busy nodes from
                 // colliding on every attempt.
                 conflicts++;

@@ -16,10 +16,10 @@ internal static partial class LedgerLog
     [LoggerMessage(6, LogLevel.Error, "Checkpoint failed")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(31, LogLevel.Information, "The profile store is back; applying waiting records from {Seq} on")]
+    [LoggerMessage(31, LogLevel.Information, "The store is back; applying waiting records from {Seq} on")]
     public static partial void StoreBack(ILogger logger, long seq);
 
-    [LoggerMessage(30, LogLevel.Error, "The profile store cannot be reached (record {Seq}); records wait in the local log and decide falls back until it is back")]
+    [LoggerMessage(30, LogLevel.Error, "The store cannot be reached (record {Seq}); records wait in the local log and decide falls back until it is back")]
     public static partial void StoreUnavailable(ILogger logger, Exception exception, long seq);
 
     [LoggerMessage(5, LogLevel.Debug, "Checkpoint {Kind} taken at sequence {Seq} in {Milliseconds} ms")]

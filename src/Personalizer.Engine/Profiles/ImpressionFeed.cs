@@ -91,6 +91,14 @@ public sealed partial class ImpressionFeed(Ledger ledger, ILogger<ImpressionFeed
         await AwaitInFlightAsync().WaitAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>On a clean stop, what is still queued goes into the log before the ledger stops (it stops after this).</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        SubmitQueued();
+        await AwaitInFlightAsync().ConfigureAwait(false);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reported = 0L;
