@@ -31,6 +31,7 @@ builder.Services.AddKeyRateLimits();
 builder.Services.AddStorefrontCors();
 builder.Services.AddOpenApi();
 builder.Services.AddOperations();
+builder.Services.AddTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
@@ -70,6 +71,7 @@ app.UseAuthorization();
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapOperations();
+app.MapTelemetry();
 app.MapSdk();
 app.MapDecisionsApi();
 app.MapEventsApi();

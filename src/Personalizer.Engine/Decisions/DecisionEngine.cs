@@ -79,7 +79,10 @@ public sealed class DecisionEngine
                 (unknown ??= []).Add(slotId);
                 continue;
             }
-            slots.Add(await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false));
+            var slotStarted = _time.GetTimestamp();
+            var answer = await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false);
+            slots.Add(answer);
+            DecideMetrics.SlotDecided(slot.Id, answer.Source, _time.GetElapsedTime(slotStarted).TotalMilliseconds);
         }
 
         var decision = new Decision
@@ -92,6 +95,7 @@ public sealed class DecisionEngine
         if (!request.Preview)
         {
             _impressions.Enqueue(site, ToImpression(request.VisitorId, context.NowMs, decision));
+            DecideMetrics.Decided(site, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         return decision;
     }
@@ -205,6 +209,7 @@ public sealed class DecisionEngine
     /// <summary>Cheap and never empty: the default variant, or the site's trending list topped up from the catalogue.</summary>
     private SlotDecision Fallback(DecisionContext context, SlotDefinition slot, string reason, List<TraceStep>? trace)
     {
+        DecideMetrics.FellBack(reason);
         if (slot.Kind == SlotKind.Content)
         {
             var content = DefaultStrategy.Content(slot, reason, StrategyNames.Fallback);

@@ -46,7 +46,10 @@ public sealed class Ledger : IAsyncDisposable
         _time = time;
         _logger = logger;
         _stateDirectory = Path.Combine(options.DataPath, "state");
+        _metrics = new LedgerMetrics(this);
     }
+
+    private readonly LedgerMetrics _metrics;
 
     /// <summary>The record types every projection registered: what readers of the log need to read it.</summary>
     public RecordTypes Types => _projections.Types;
@@ -230,6 +233,7 @@ public sealed class Ledger : IAsyncDisposable
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 
     private byte[] Serialize(LogRecord record)
@@ -280,7 +284,9 @@ public sealed class Ledger : IAsyncDisposable
             {
                 try
                 {
+                    var committing = Stopwatch.GetTimestamp();
                     await _log.CommitAsync().ConfigureAwait(false);
+                    LedgerMetrics.Commit.Record(Stopwatch.GetElapsedTime(committing).TotalMilliseconds);
                 }
                 catch (Exception ex)
                 {
@@ -308,6 +314,7 @@ public sealed class Ledger : IAsyncDisposable
                 try
                 {
                     p.Done!.TrySetResult(await ApplyDurablyAsync(p.Record!, p.Seq, p, _stopping.Token).ConfigureAwait(false));
+                    LedgerMetrics.Applied.Add(1, new KeyValuePair<string, object?>("type", p.Record!.GetType().Name));
                 }
                 catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
                 {

@@ -28,6 +28,29 @@ public sealed class OperationsTests : IDisposable
             Assert.Contains($"\"{path}", text);
         }
     }
+    [Fact]
+    public async Task MetricsAreScrapedInPrometheusFormat()
+    {
+        var site = _app.Client(PersonalizerApp.SiteKey);
+        await site.PostJson("/v1/decide", """{"visitorId":"m-1","slots":["home-hero","home-recs"]}""").AssertStatus(HttpStatusCode.OK);
+        await site.SendEvents(HttpTestExtensions.PageView("m-e1", "m-1")).AssertStatus(HttpStatusCode.Accepted);
+
+        string text = "";
+        for (var i = 0; i < 50 && !text.Contains("personalizer_events", StringComparison.Ordinal); i++)
+        {
+            text = await _app.Client(null).GetStringAsync("/metrics");
+            await Task.Delay(100);
+        }
+        Assert.Contains("personalizer_decide_duration", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_decide_slot_duration", text, StringComparison.Ordinal);
+        Assert.Contains("slot=\"home-hero\"", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_events", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"accepted\"", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_log_commit_duration", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_log_backlog", text, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration", text, StringComparison.Ordinal);
+    }
+
 }
 
 public sealed class DemoTests : IDisposable

@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace Personalizer.Engine.Pipeline;
+
+/// <summary>The durable log's instruments: group-commit latency, records applied by kind, and per ledger the backlog and the store's reachability.</summary>
+internal sealed class LedgerMetrics : IDisposable
+{
+    public const string MeterName = "Personalizer";
+
+    private static readonly Meter Shared = new(MeterName);
+
+    public static readonly Histogram<double> Commit = Shared.CreateHistogram<double>(
+        "personalizer.log.commit.duration", "ms", "Time to make one group of records durable (one commit of the log).");
+
+    public static readonly Counter<long> Applied = Shared.CreateCounter<long>(
+        "personalizer.log.records.applied", "{record}", "Records applied, by record type.");
+
+    private readonly Meter _meter = new(MeterName);
+
+    public LedgerMetrics(Ledger ledger)
+    {
+        _meter.CreateObservableGauge("personalizer.log.backlog", () => ledger.Backlog, "{record}", "Records written to the log and not applied yet (the applier's lag).");
+        _meter.CreateObservableGauge("personalizer.store.reachable", () => ledger.StoreDegraded ? 0 : 1, null, "1 while the store can be reached, 0 while records wait for it.");
+    }
+
+    public void Dispose() => _meter.Dispose();
+}
