@@ -9,14 +9,15 @@ namespace Personalizer.Api.Operations;
 /// OpenTelemetry: ASP.NET Core's HTTP server metrics and the Engine's own instruments (meter
 /// <c>Personalizer</c>: decide latency per slot and per strategy, fallbacks by reason, log commit latency
 /// and backlog, store reachability, events by outcome), scraped at <c>/metrics</c> in Prometheus format,
-/// and traces of the HTTP server. Both are also exported by OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// and, when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, everything by OTLP: metrics, and traces of the HTTP
+/// server and of each decide (the profile read, each slot's chain).
 /// </summary>
 public static class Telemetry
 {
     public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        services.AddOpenTelemetry()
+        var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("personalizer"))
             .WithMetrics(metrics =>
             {
@@ -25,15 +26,15 @@ public static class Telemetry
                 {
                     metrics.AddOtlpExporter();
                 }
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"));
-                if (otlp)
-                {
-                    tracing.AddOtlpExporter();
-                }
             });
+        // Traces only where they go somewhere: an activity per request costs allocations on every decide.
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+                .AddSource(DecideMetrics.MeterName)
+                .AddOtlpExporter());
+        }
         return services;
     }
 

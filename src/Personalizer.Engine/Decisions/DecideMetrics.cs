@@ -13,6 +13,9 @@ public static class DecideMetrics
 
     private static readonly Meter Meter = new(MeterName);
 
+    /// <summary>Spans of a decide (the call, the profile read, each slot); created only while something listens.</summary>
+    public static readonly System.Diagnostics.ActivitySource Traces = new(MeterName);
+
     private static readonly Histogram<double> Decide = Meter.CreateHistogram<double>(
         "personalizer.decide.duration", "ms", "Server time of one decide call, from the profile read to the last slot.");
 

@@ -65,6 +65,8 @@ public sealed class DecisionEngine
 
     public async Task<Decision> DecideAsync(string site, DecisionRequest request, CancellationToken ct = default)
     {
+        using var span = DecideMetrics.Traces.StartActivity("decide");
+        span?.SetTag("personalizer.site", site);
         var started = _time.GetTimestamp();
         var configuration = _configuration.Current(site);
         var context = request.Profile is { } supplied
@@ -80,7 +82,10 @@ public sealed class DecisionEngine
                 continue;
             }
             var slotStarted = _time.GetTimestamp();
+            using var slotSpan = DecideMetrics.Traces.StartActivity("decide slot");
+            slotSpan?.SetTag("personalizer.slot", slot.Id);
             var answer = await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false);
+            slotSpan?.SetTag("personalizer.source", answer.Source);
             slots.Add(answer);
             DecideMetrics.SlotDecided(slot.Id, answer.Source, _time.GetElapsedTime(slotStarted).TotalMilliseconds);
         }
@@ -115,6 +120,7 @@ public sealed class DecisionEngine
     {
         VisitorProfile? profile = null;
         var unavailable = false;
+        using var span = DecideMetrics.Traces.StartActivity("profile read");
         var profileTask = _profiles.GetAsync(site, visitorId, ct);
         try
         {

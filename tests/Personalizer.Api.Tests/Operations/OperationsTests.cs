@@ -29,6 +29,31 @@ public sealed class OperationsTests : IDisposable
         }
     }
     [Fact]
+    public async Task ADecideIsTracedWithItsProfileReadAndEachSlot()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Personalizer",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        await _app.Client(PersonalizerApp.SiteKey).PostJson("/v1/decide", """{"visitorId":"t-1","slots":["home-hero","home-recs"]}""").AssertStatus(HttpStatusCode.OK);
+
+        // Other tests may decide meanwhile (the listener hears the whole process): one decide must have it all.
+        Assert.Contains(spans.Where(s => s.OperationName == "decide").ToList(), decide =>
+        {
+            var children = spans.Where(c => c.ParentSpanId == decide.SpanId).ToList();
+            var slots = children.Where(c => c.OperationName == "decide slot").ToList();
+            return children.Any(c => c.OperationName == "profile read")
+                && slots.Select(c => c.GetTagItem("personalizer.slot") as string).Order().SequenceEqual(["home-hero", "home-recs"])
+                && slots.All(c => c.GetTagItem("personalizer.source") is string);
+        });
+    }
+
+    [Fact]
     public async Task MetricsAreScrapedInPrometheusFormat()
     {
         var site = _app.Client(PersonalizerApp.SiteKey);
