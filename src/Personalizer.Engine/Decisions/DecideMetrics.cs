@@ -33,15 +33,10 @@ public static class DecideMetrics
     internal static void FellBack(string reason) => Fallbacks.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary><c>rule:vip</c> → <c>rule</c>, <c>experiment:hero/B</c> → <c>experiment</c>, <c>recs:v</c> → <c>recs</c>.</summary>
-    private static string Kind(string source)
-    {
-        var colon = source.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? source : source switch
-        {
-            _ when source.StartsWith("rule:", StringComparison.Ordinal) => "rule",
-            _ when source.StartsWith("experiment:", StringComparison.Ordinal) => "experiment",
-            _ when source.StartsWith("recs:", StringComparison.Ordinal) => "recs",
-            _ => "other",
-        };
-    }
+    private static string Kind(string source) =>
+        source.StartsWith("rule:", StringComparison.Ordinal) ? "rule"
+        : source.StartsWith("experiment:", StringComparison.Ordinal) ? "experiment"
+        : source.StartsWith("recs:", StringComparison.Ordinal) ? "recs"
+        : source.Contains(':', StringComparison.Ordinal) ? "other"
+        : source; // default, trending, affinity, fallback …: a small fixed set
 }

@@ -40,8 +40,6 @@ public sealed class RecordTypes
         _writers[typeof(T)] = (tag, (writer, record) => MessagePackSerializer.Serialize(writer, (T)record));
     }
 
-    public bool IsKnown(Type type) => _writers.ContainsKey(type);
-
     public void Write(IBufferWriter<byte> output, LogRecord record)
     {
         if (!_writers.TryGetValue(record.GetType(), out var entry))

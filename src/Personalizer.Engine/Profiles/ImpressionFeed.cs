@@ -84,13 +84,6 @@ public sealed partial class ImpressionFeed(Ledger ledger, ILogger<ImpressionFeed
         list.Clear();
     }
 
-    /// <summary>Waits until every impression queued before the call has been applied.</summary>
-    public async Task DrainAsync(CancellationToken ct = default)
-    {
-        SubmitQueued();
-        await AwaitInFlightAsync().WaitAsync(ct).ConfigureAwait(false);
-    }
-
     /// <summary>On a clean stop, what is still queued goes into the log before the ledger stops (it stops after this).</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

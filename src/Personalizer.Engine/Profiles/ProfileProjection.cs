@@ -237,6 +237,7 @@ public sealed class ProfileProjection : IProjection
     private async ValueTask<ApplyOutcome> SetPreferencesAsync(PreferencesRecord r, long seq)
     {
         var work = new ProfileWork(r.SiteId);
+        Begin(r.SiteId, seq); // its save flushes the observers: nothing an abandoned record gathered may go with it
         var profile = await LoadAsync(work, r.VisitorId).ConfigureAwait(false);
         if (AppliedOf(profile) < seq)
         {
