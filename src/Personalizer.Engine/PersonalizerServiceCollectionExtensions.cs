@@ -74,6 +74,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<IEventLog>(sp =>
         {
             var o = sp.GetRequiredService<PersonalizerOptions>();
+            DurableFiles.CheckWritable(o.DataPath);
             return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb);
         });
 

@@ -23,6 +23,8 @@ internal sealed class ServiceProcess : IDisposable
 
     public Uri Address { get; }
 
+    public bool HasExited => _process.HasExited;
+
     /// <param name="checkpointSeconds">1 by default, so that kills land between and during checkpoints.</param>
     /// <param name="extra">More settings, e.g. <c>--Personalizer:Store=Redis</c>.</param>
     public static Task<ServiceProcess> StartAsync(string dataPath, int checkpointSeconds = 1, params string[] extra)

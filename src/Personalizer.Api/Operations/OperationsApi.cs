@@ -31,8 +31,9 @@ internal sealed class LedgerHealthCheck(Ledger ledger, IProfileStore store) : IH
     {
         var data = new Dictionary<string, object> { ["lastSeq"] = ledger.LastSeq, ["storeMemoryBytes"] = store.MemoryBytes, ["backlog"] = ledger.Backlog };
         // Degraded is still ready (200): decide answers with fallbacks and events wait in the local log.
-        var result = ledger.IsFaulted ? HealthCheckResult.Unhealthy("The event log failed; writes are refused.", data: data)
-            : !ledger.IsReady ? HealthCheckResult.Unhealthy("Recovering.", data: data)
+        // A full disk is degraded, not down: decide answers, writes get 503 with Retry-After until space returns.
+        var result = !ledger.IsReady ? HealthCheckResult.Unhealthy("Recovering.", data: data)
+            : ledger.WritesRefused is { } refused ? HealthCheckResult.Degraded(refused, data: data)
             : ledger.StoreDegraded || !store.IsReachable
                 ? HealthCheckResult.Degraded("The profile store cannot be reached: decide falls back, events wait in the local log.", data: data)
             : HealthCheckResult.Healthy("Recovered and taking writes.", data);

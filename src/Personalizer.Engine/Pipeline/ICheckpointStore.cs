@@ -27,6 +27,9 @@ public sealed class WriteConflictException(string key) : Exception($"{key} chang
 /// <summary>The store cannot be reached; reads fall back and writes wait in the local log.</summary>
 public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>The data folder cannot be used: read-only, or its stored state cannot be read. The message says which and what to do.</summary>
+public sealed class DataFolderException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>How the durable log runs: where its state lives and how often it checkpoints.</summary>
 public sealed class LedgerOptions
 {

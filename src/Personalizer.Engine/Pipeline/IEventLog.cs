@@ -9,6 +9,15 @@ public interface IEventLog : IDisposable
     /// <summary>Makes everything enqueued before the call durable (group commit).</summary>
     ValueTask CommitAsync(CancellationToken ct = default);
 
+    /// <summary>
+    /// After a failed commit: closes the log and opens it again at its last good commit, dropping what was
+    /// enqueued after it (none of it was reported durable). Throws while that is not possible.
+    /// </summary>
+    void Reopen();
+
+    /// <summary>Drops the entries before <paramref name="address"/> (made durable by the next commit).</summary>
+    void TruncateUntil(long address);
+
     long TailAddress { get; }
 
     long CommittedUntilAddress { get; }

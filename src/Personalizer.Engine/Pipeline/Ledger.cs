@@ -63,11 +63,20 @@ public sealed class Ledger : IAsyncDisposable
     private bool _degraded;
     private long _appliedSeq;
 
-    /// <summary>True once recovery and replay are done and writes are accepted.</summary>
-    public bool IsReady => Volatile.Read(ref _accepting) && !IsFaulted;
+    /// <summary>True once recovery and replay are done (writes are accepted unless <see cref="WritesRefused"/>).</summary>
+    public bool IsReady => Volatile.Read(ref _accepting);
 
-    /// <summary>True when the log could not be committed; writes are refused from then on.</summary>
-    public bool IsFaulted { get; private set; }
+    /// <summary>
+    /// Why writes are refused right now (the log could not be made durable: a full or failing disk), or
+    /// null. Decide keeps answering meanwhile; writes resume by themselves once the disk takes them again.
+    /// </summary>
+    public string? WritesRefused => Volatile.Read(ref _logFailure);
+
+    private string? _logFailure;
+    private int _epoch; // bumped when the log is given up and reopened; a record enqueued before is not in it
+    private long _committedSeq; // the last record the log holds durably
+    private readonly Queue<long> _durableCheckpoints = new(); // the sequence numbers of the checkpoints kept (recovery can fall back to the older)
+    private static readonly TimeSpan RepairInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Highest sequence number handed out.</summary>
     public long LastSeq => Interlocked.Read(ref _seq);
@@ -97,6 +106,7 @@ public sealed class Ledger : IAsyncDisposable
             _seq = marker.LastSeq;
             _appliedSeq = marker.LastSeq;
             _durableSeq = marker.LastSeq;
+            _durableCheckpoints.Enqueue(marker.LastSeq);
         }
 
         var replayed = 0;
@@ -120,6 +130,7 @@ public sealed class Ledger : IAsyncDisposable
             _appliedSeq = _seq;
             replayed++;
         }
+        _committedSeq = _seq;
         _projections.Idle(force: true);
         if (replayed > 0)
         {
@@ -148,13 +159,28 @@ public sealed class Ledger : IAsyncDisposable
         var pending = new Pending { Record = record, Done = new(TaskCreationOptions.RunContinuationsAsynchronously) };
         lock (_enqueueLock)
         {
-            if (!_accepting || IsFaulted)
+            if (!_accepting)
             {
-                throw new LedgerUnavailableException(IsFaulted ? "The event log failed; writes are refused." : "The service is not ready for writes.");
+                throw new LedgerUnavailableException("The service is not ready for writes.");
+            }
+            if (_logFailure is { } refused)
+            {
+                throw new LedgerUnavailableException(refused);
             }
             pending.Seq = ++_seq;
+            pending.Epoch = _epoch;
             BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(), pending.Seq);
-            _log.Enqueue(buffer.AsSpan(0, buffer.Length));
+            try
+            {
+                _log.Enqueue(buffer.AsSpan(0, buffer.Length));
+            }
+            catch (Exception ex)
+            {
+                // A log whose page could not be written refuses every enqueue from then on.
+                _seq--;
+                GiveUpLogLocked(ex);
+                throw new LedgerUnavailableException(_logFailure!);
+            }
             pending.EndAddress = _log.TailAddress;
             _queue.Writer.TryWrite(pending);
         }
@@ -178,8 +204,7 @@ public sealed class Ledger : IAsyncDisposable
         var durable = await (await request.Checkpoint.Task.WaitAsync(ct).ConfigureAwait(false)).ConfigureAwait(false);
         if (durable)
         {
-            _durableSeq = request.Seq;
-            StateSnapshot.Prune(_stateDirectory, request.Seq);
+            Checkpointed(request.Seq);
         }
         return durable;
     }
@@ -213,14 +238,19 @@ public sealed class Ledger : IAsyncDisposable
         {
             return; // the host is already tearing down; every acknowledged record was committed before its answer
         }
-        if (_options.CheckpointOnShutdown && _seq != _durableSeq && !IsFaulted)
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LedgerLog.ShutdownCommitFailed(_logger, ex);
+            return; // every acknowledged record was committed before its answer; the next start replays them
+        }
+        if (_options.CheckpointOnShutdown && _seq != _durableSeq && _logFailure is null)
         {
             // Bounded: the log is committed, so a checkpoint that does not finish costs replay time, never data.
             var checkpoint = TakeCheckpoint(_seq, _log.TailAddress, full: true);
             if (await Task.WhenAny(checkpoint, Task.Delay(ShutdownCheckpointTimeout, CancellationToken.None)).ConfigureAwait(false) == checkpoint
                 && await checkpoint.ConfigureAwait(false))
             {
-                StateSnapshot.Prune(_stateDirectory, _seq);
+                Checkpointed(_seq);
             }
             else
             {
@@ -274,11 +304,28 @@ public sealed class Ledger : IAsyncDisposable
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (Volatile.Read(ref _logFailure) is not null)
+            {
+                if (!await RepairLogAsync().ConfigureAwait(false))
+                {
+                    RefuseUnappliedOnStop();
+                    return;
+                }
+                continue;
+            }
             long end = 0;
+            long last = 0;
+            var epoch = Volatile.Read(ref _epoch);
             while (_work.Count < 4096 && reader.TryRead(out var item))
             {
+                if (item.Record is not null && item.Epoch != epoch)
+                {
+                    item.Done!.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
+                    continue;
+                }
                 _work.Enqueue(item);
                 end = Math.Max(end, item.EndAddress);
+                last = item.Record is null ? last : item.Seq;
             }
             if (end > _log.CommittedUntilAddress)
             {
@@ -290,14 +337,24 @@ public sealed class Ledger : IAsyncDisposable
                 }
                 catch (Exception ex)
                 {
-                    IsFaulted = true;
+                    // Nothing of this batch was applied or acknowledged: refuse it all and repair the log.
+                    string reason;
+                    lock (_enqueueLock)
+                    {
+                        GiveUpLogLocked(ex);
+                        reason = _logFailure!;
+                    }
                     while (_work.TryDequeue(out var p))
                     {
-                        p.Done?.TrySetException(ex);
-                        p.Checkpoint?.TrySetException(ex);
+                        p.Done?.TrySetException(new LedgerUnavailableException(reason));
+                        p.Checkpoint?.TrySetResult(Task.FromResult(false));
                     }
                     continue;
                 }
+            }
+            if (last > 0)
+            {
+                Interlocked.Exchange(ref _committedSeq, Math.Max(Interlocked.Read(ref _committedSeq), last));
             }
             // Records taken in while the store was away join this queue (see WaitForStoreAsync); order is kept.
             while (_work.TryDequeue(out var p))
@@ -330,6 +387,90 @@ public sealed class Ledger : IAsyncDisposable
                 }
             }
             _projections.Idle(force: false);
+        }
+    }
+
+    /// <summary>
+    /// The log could not be made durable: refuse writes from now on (the caller holds the enqueue lock).
+    /// Records enqueued after the last good commit are not in the log once it is reopened; their sequence
+    /// numbers are handed out again.
+    /// </summary>
+    private void GiveUpLogLocked(Exception ex)
+    {
+        if (_logFailure is not null)
+        {
+            return;
+        }
+        _logFailure = $"The event log cannot be written ({ex.Message}); writes are refused until the disk takes them again.";
+        _epoch++;
+        _seq = Interlocked.Read(ref _committedSeq);
+        LedgerMetrics.WriteRefusals.Add(1);
+        LedgerLog.LogFailed(_logger, ex);
+    }
+
+    /// <summary>
+    /// Run by the applier while writes are refused: answers what is queued, and once a probe write to the
+    /// data folder succeeds, reopens the log at its last good commit and takes writes again. False when stopping.
+    /// </summary>
+    private async Task<bool> RepairLogAsync()
+    {
+        var attempts = 0;
+        while (true)
+        {
+            while (_queue.Reader.TryRead(out var p))
+            {
+                p.Done?.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
+                p.Checkpoint?.TrySetResult(Task.FromResult(false));
+            }
+            try
+            {
+                DurableFiles.Probe(_options.DataPath);
+                _log.Reopen();
+                lock (_enqueueLock)
+                {
+                    _seq = Interlocked.Read(ref _committedSeq);
+                    _logFailure = null;
+                }
+                LedgerLog.LogResumed(_logger, attempts);
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                if (attempts++ % 60 == 0)
+                {
+                    LedgerLog.LogStillFailing(_logger, ex.Message);
+                }
+            }
+            try
+            {
+                await Task.Delay(RepairInterval, _time, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>A checkpoint became durable: keep the state of it and of the one before (recovery can fall back to that), drop older ones.</summary>
+    private void Checkpointed(long seq)
+    {
+        _durableSeq = seq;
+        lock (_durableCheckpoints)
+        {
+            _durableCheckpoints.Enqueue(seq);
+            while (_durableCheckpoints.Count > 2)
+            {
+                _durableCheckpoints.Dequeue();
+            }
+            try
+            {
+                StateSnapshot.Prune(_stateDirectory, _durableCheckpoints.Peek());
+            }
+            catch (IOException ex)
+            {
+                LedgerLog.CheckpointFailed(_logger, ex);
+            }
         }
     }
 
@@ -367,12 +508,47 @@ public sealed class Ledger : IAsyncDisposable
                 return;
             }
             var taken = new List<Pending>();
+            var epoch = Volatile.Read(ref _epoch);
             while (_queue.Reader.TryRead(out var item))
             {
+                if (item.Record is not null && (item.Epoch != epoch || _logFailure is not null))
+                {
+                    item.Done!.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
+                    continue;
+                }
                 _work.Enqueue(item);
                 taken.Add(item);
             }
-            await _log.CommitAsync(ct).ConfigureAwait(false);
+            if (taken.Count == 0)
+            {
+                continue;
+            }
+            try
+            {
+                await _log.CommitAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // These were not made durable: take them back out of the work queue and refuse them.
+                lock (_enqueueLock)
+                {
+                    GiveUpLogLocked(ex);
+                }
+                var keep = _work.Where(p => !taken.Contains(p)).ToList();
+                _work.Clear();
+                foreach (var p in keep)
+                {
+                    _work.Enqueue(p);
+                }
+                foreach (var p in taken)
+                {
+                    p.Done?.TrySetException(new LedgerUnavailableException(_logFailure!));
+                    p.Checkpoint?.TrySetResult(Task.FromResult(false));
+                }
+                continue;
+            }
+            var lastTaken = taken.Where(p => p.Record is not null).Select(p => p.Seq).DefaultIfEmpty(0).Max();
+            Interlocked.Exchange(ref _committedSeq, Math.Max(Interlocked.Read(ref _committedSeq), lastTaken));
             foreach (var p in taken)
             {
                 p.Done?.TrySetResult(ApplyOutcome.Deferred(p.Record!));
@@ -448,15 +624,35 @@ public sealed class Ledger : IAsyncDisposable
         {
             parts[part.Name] = part.Save();
         }
-        new StateSnapshot { LastSeq = seq, Parts = parts }.Write(_stateDirectory);
-        var durable = _store.CheckpointAsync(new CheckpointMarker(replayFrom, seq), full);
+        Task<bool> durable;
+        try
+        {
+            // The state goes first: a store checkpoint is only ever recovered with the state beside it.
+            new StateSnapshot { LastSeq = seq, Parts = parts }.Write(_stateDirectory);
+            durable = _store.CheckpointAsync(new CheckpointMarker(replayFrom, seq), full);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full disk: the previous checkpoint stays the one recovery starts from; the log still holds everything since.
+            LedgerLog.CheckpointFailed(_logger, ex);
+            return Task.FromResult(false);
+        }
         _checkpoints++;
         return LogWhenDone(durable, full ? "full" : "log", seq, started);
     }
 
     private async Task<bool> LogWhenDone(Task<bool> durable, string kind, long seq, long started)
     {
-        var ok = await durable.ConfigureAwait(false);
+        bool ok;
+        try
+        {
+            ok = await durable.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LedgerLog.CheckpointFailed(_logger, ex);
+            return false;
+        }
         if (ok)
         {
             LedgerLog.CheckpointTaken(_logger, kind, seq, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -469,6 +665,7 @@ public sealed class Ledger : IAsyncDisposable
     private sealed class Pending
     {
         public long Seq;
+        public int Epoch;
         public long EndAddress;
         public LogRecord? Record;
         public TaskCompletionSource<ApplyOutcome>? Done;

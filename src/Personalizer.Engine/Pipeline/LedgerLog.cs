@@ -27,4 +27,16 @@ internal static partial class LedgerLog
 
     [LoggerMessage(12, LogLevel.Warning, "The state snapshot of checkpoint {LastSeq} is missing or of an older layout; the in-memory state is rebuilt by replaying the whole log")]
     public static partial void SnapshotMissing(ILogger logger, long lastSeq);
+
+    [LoggerMessage(40, LogLevel.Error, "The event log cannot be made durable; writes are refused (503) until the disk takes them again, decide keeps answering")]
+    public static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(41, LogLevel.Warning, "The event log still cannot be written: {Reason}")]
+    public static partial void LogStillFailing(ILogger logger, string reason);
+
+    [LoggerMessage(42, LogLevel.Information, "The disk takes writes again: the event log was reopened at its last good commit and writes resume (after {Attempts} failed probes)")]
+    public static partial void LogResumed(ILogger logger, int attempts);
+
+    [LoggerMessage(43, LogLevel.Warning, "The last commit at shutdown failed; every acknowledged record was committed before its answer")]
+    public static partial void ShutdownCommitFailed(ILogger logger, Exception exception);
 }

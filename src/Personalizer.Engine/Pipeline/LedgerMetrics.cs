@@ -15,12 +15,16 @@ internal sealed class LedgerMetrics : IDisposable
     public static readonly Counter<long> Applied = Shared.CreateCounter<long>(
         "personalizer.log.records.applied", "{record}", "Records applied, by record type.");
 
+    public static readonly Counter<long> WriteRefusals = Shared.CreateCounter<long>(
+        "personalizer.log.failures", "{failure}", "Times the log could not be made durable (a full or failing disk) and writes began to be refused.");
+
     private readonly Meter _meter = new(MeterName);
 
     public LedgerMetrics(Ledger ledger)
     {
         _meter.CreateObservableGauge("personalizer.log.backlog", () => ledger.Backlog, "{record}", "Records written to the log and not applied yet (the applier's lag).");
         _meter.CreateObservableGauge("personalizer.store.reachable", () => ledger.StoreDegraded ? 0 : 1, null, "1 while the store can be reached, 0 while records wait for it.");
+        _meter.CreateObservableGauge("personalizer.log.writable", () => ledger.WritesRefused is null ? 1 : 0, null, "1 while the log takes writes, 0 while a full or failing disk refuses them.");
     }
 
     public void Dispose() => _meter.Dispose();

@@ -23,14 +23,7 @@ public sealed class StateSnapshot
     public void Write(string directory)
     {
         Directory.CreateDirectory(directory);
-        var path = PathFor(directory, LastSeq);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            MessagePackSerializer.Serialize(stream, this, Options);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        DurableFiles.Replace(PathFor(directory, LastSeq), stream => MessagePackSerializer.Serialize(stream, this, Options));
     }
 
     /// <summary>The snapshot of a checkpoint, or null when it is missing, unreadable or of an older layout.</summary>

@@ -3,11 +3,20 @@ using Personalizer.Engine.Pipeline;
 
 namespace Personalizer.Engine.Storage.Faster;
 
-/// <summary>The durable log on FASTER's <see cref="FasterLog"/>: enqueue to memory, commit (fsync) in groups.</summary>
+/// <summary>
+/// The durable log on FASTER's <see cref="FasterLog"/>: enqueue to memory, commit (fsync) in groups.
+/// Commit records go through <see cref="LogCommits"/>, which never lets a failed write replace a good one.
+/// After a failed commit the log is reopened (<see cref="Reopen"/>): it comes back at its last good commit,
+/// dropping what was enqueued after it, which nobody was told is durable.
+/// </summary>
 public sealed class FasterEventLog : IEventLog
 {
-    private readonly IDevice _device;
-    private readonly FasterLog _log;
+    private readonly string _directory;
+    private readonly int _memoryMb;
+    private readonly bool _readOnly;
+    private IDevice _device = null!;
+    private FasterLog _log = null!;
+    private LogCommits _commits = null!;
 
     /// <param name="readOnly">Open a log another process owns (or a copy) for reading: no recovery writes, no commits.</param>
     public FasterEventLog(string directory, int memoryMb, bool readOnly = false)
@@ -20,22 +29,54 @@ public sealed class FasterEventLog : IEventLog
         {
             throw new DirectoryNotFoundException($"No event log at '{directory}'.");
         }
-        _device = Devices.CreateLogDevice(Path.Combine(directory, "events.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
-        var memoryBits = Math.Max(23, (int)Math.Log2(memoryMb) + 20);
+        _directory = directory;
+        _memoryMb = memoryMb;
+        _readOnly = readOnly;
+        Open();
+    }
+
+    private void Open()
+    {
+        _device = Devices.CreateLogDevice(Path.Combine(_directory, "events.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        _commits = new LogCommits(Path.Combine(_directory, "commits"));
+        var memoryBits = Math.Max(23, (int)Math.Log2(_memoryMb) + 20);
         _log = new FasterLog(new FasterLogSettings
         {
             LogDevice = _device,
             PageSizeBits = 22,
             MemorySizeBits = memoryBits,
-            LogCommitDir = Path.Combine(directory, "commits"),
+            LogCommitManager = _commits,
             TryRecoverLatest = true,
-            ReadOnlyMode = readOnly,
+            ReadOnlyMode = _readOnly,
         });
     }
 
     public long Enqueue(ReadOnlySpan<byte> entry) => _log.Enqueue(entry);
 
-    public ValueTask CommitAsync(CancellationToken ct = default) => _log.CommitAsync(ct);
+    public async ValueTask CommitAsync(CancellationToken ct = default)
+    {
+        await _log.CommitAsync(ct).ConfigureAwait(false);
+        if (_commits.TakeFailure() is { } failure)
+        {
+            throw new IOException("The event log's commit record could not be written: " + failure.Message, failure);
+        }
+    }
+
+    public void Reopen()
+    {
+        try
+        {
+            _log.Dispose();
+        }
+        catch (Exception ex) when (ex is IOException or FasterException or ObjectDisposedException)
+        {
+            // A log whose writes failed may fail to close cleanly; what it committed is on disk.
+        }
+        _device.Dispose();
+        Open();
+    }
+
+    public void TruncateUntil(long address) => _log.TruncateUntil(address);
 
     public long TailAddress => _log.TailAddress;
 

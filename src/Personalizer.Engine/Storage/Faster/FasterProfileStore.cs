@@ -28,35 +28,65 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     private static readonly byte[] MarkerKey = [StoreKeys.Meta, (byte)'c', (byte)'k', (byte)'p', (byte)'t'];
     private static readonly IReadOnlyDictionary<string, double> Empty = new Dictionary<string, double>();
 
-    private readonly FasterKV<SpanByte, SpanByte> _store;
-    private readonly IDevice _device;
+    private FasterKV<SpanByte, SpanByte> _store = null!;
+    private WatchedDevice _device = null!;
     private readonly SpanByteFunctions<Empty> _functions = new();
-    private readonly Session _session;
+    private Session _session = null!;
+    private DeviceLogCommitCheckpointManager _checkpoints = null!;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly string _directory;
     private readonly string _checkpointDir;
+    private readonly FasterOptions _options;
     private readonly ILogger _logger;
     private readonly long _memoryPages;
+    private readonly IoFaults _checkpointFaults = new();
+    private readonly IoFaults _logFaults = new();
+    private readonly List<Guid> _keptLogCheckpoints = []; // good ones, oldest first: the newest and the one before
+    private readonly List<Guid> _keptIndexCheckpoints = [];
     private Task _checkpoint = Task.CompletedTask;
 
     public FasterProfileStore(string directory, FasterOptions options, ILogger logger)
     {
         _logger = logger;
+        _options = options;
+        _directory = directory;
         Directory.CreateDirectory(directory);
         _checkpointDir = Path.Combine(directory, "checkpoints");
-        _device = Devices.CreateLogDevice(Path.Combine(directory, "profiles.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        _memoryPages = ((long)options.MemoryMb << 20) / ((long)options.PageKb << 10);
+        Open();
+    }
+
+    /// <summary>
+    /// Checkpoints are never removed by FASTER (it deletes the previous one even when the new one could
+    /// not be written); this store keeps the last two good ones and removes a checkpoint that met a write error.
+    /// </summary>
+    private void Open()
+    {
+        _device = new WatchedDevice(Devices.CreateLogDevice(Path.Combine(_directory, "profiles.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), _logFaults);
+        _checkpoints = new DeviceLogCommitCheckpointManager(new WatchedDeviceFactory(_checkpointFaults), new DefaultCheckpointNamingScheme(_checkpointDir), removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
-            IndexSize = (long)options.IndexMb << 20,
+            IndexSize = (long)_options.IndexMb << 20,
             LogDevice = _device,
-            MemorySize = (long)options.MemoryMb << 20,
-            PageSize = (long)options.PageKb << 10,
-            CheckpointDir = _checkpointDir,
-            RemoveOutdatedCheckpoints = true,
+            MemorySize = (long)_options.MemoryMb << 20,
+            PageSize = (long)_options.PageKb << 10,
+            CheckpointManager = _checkpoints,
+            RemoveOutdatedCheckpoints = false,
             TryRecoverLatest = false,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
-        _memoryPages = ((long)options.MemoryMb << 20) / ((long)options.PageKb << 10);
     }
+
+    private void Close()
+    {
+        _session.Dispose();
+        _store.Dispose();
+        _device.Dispose();
+        _checkpoints.Dispose();
+    }
+
+    /// <summary>Write errors of the profile log itself (not of checkpoints) since start: such a page is never retried by FASTER.</summary>
+    public long LogWriteErrors => _logFaults.Count;
 
     public long MemoryBytes => _store.Log.MemorySizeBytes + (_store.IndexSize + _store.OverflowBucketCount) * 64;
 
@@ -191,7 +221,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
 
     public async ValueTask<CheckpointMarker?> RecoverAsync(CancellationToken ct = default)
     {
-        if (!Directory.Exists(_checkpointDir) || !Directory.EnumerateFileSystemEntries(_checkpointDir).Any())
+        if (!_checkpoints.GetLogCheckpointTokens().Any())
         {
             return null;
         }
@@ -199,12 +229,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         StoredMarker? marker;
         try
         {
-            // Records written after the checkpoint's version are undone: the store comes back exactly as checkpointed.
-            // Preload as much of the log as the memory budget holds: a read that goes to disk would park a
-            // request on I/O, so a store that fits in memory should start in memory.
-            _store.Recover(numPagesToPreload: (int)Math.Max(0, _memoryPages - 2));
-            var (owner, length) = ReadBytes(MarkerKey);
-            marker = Decode<StoredMarker>((owner, length));
+            marker = RecoverLocked();
         }
         finally
         {
@@ -215,6 +240,63 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             Log.StoreRecovered(_logger, marker.ReplayFrom, marker.LastSeq);
         }
         return marker is null ? null : new CheckpointMarker(marker.ReplayFrom, marker.LastSeq);
+    }
+
+    /// <summary>
+    /// Returns to the newest checkpoint that can be read; one that cannot (cut short by a full disk, say) is
+    /// moved aside to <c>checkpoints/unusable</c> and the one before is tried: the ledger then replays more of the log.
+    /// </summary>
+    private StoredMarker? RecoverLocked()
+    {
+        var failures = new List<string>();
+        while (true)
+        {
+            _store.GetLatestCheckpointTokens(out var logToken, out var indexToken);
+            if (logToken == default)
+            {
+                if (failures.Count == 0)
+                {
+                    return null;
+                }
+                throw new DataFolderException($"The profile store in '{_directory}' is corrupt: none of its checkpoints can be recovered ({string.Join("; ", failures)}). Restore the data folder from a backup, or move it aside to start empty.");
+            }
+            try
+            {
+                // Records written after the checkpoint's version are undone: the store comes back exactly as checkpointed.
+                // Preload as much of the log as the memory budget holds: a read that goes to disk would park a
+                // request on I/O, so a store that fits in memory should start in memory.
+                _store.Recover(numPagesToPreload: (int)Math.Max(0, _memoryPages - 2));
+                var marker = Decode<StoredMarker>(ReadBytes(MarkerKey));
+                _keptLogCheckpoints.Add(logToken);
+                if (indexToken != default)
+                {
+                    _keptIndexCheckpoints.Add(indexToken);
+                }
+                return marker;
+            }
+            catch (Exception ex) when (ex is FasterException or IOException or InvalidOperationException or MessagePackSerializationException or ArgumentException or IndexOutOfRangeException)
+            {
+                failures.Add($"{logToken}: {ex.Message}");
+                Log.CheckpointUnusable(_logger, ex, logToken);
+                Close();
+                SetAside(logToken);
+                Open();
+            }
+        }
+    }
+
+    private void SetAside(Guid token)
+    {
+        var aside = Path.Combine(_checkpointDir, "unusable");
+        Directory.CreateDirectory(aside);
+        foreach (var folder in new[] { "cpr-checkpoints", "index-checkpoints" })
+        {
+            var source = Path.Combine(_checkpointDir, folder, token.ToString());
+            if (Directory.Exists(source))
+            {
+                Directory.Move(source, Path.Combine(aside, $"{folder}-{token}"));
+            }
+        }
     }
 
     public async Task<bool> CheckpointAsync(CheckpointMarker marker, bool full, CancellationToken ct = default)
@@ -231,10 +313,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             }
             WriteRaw(MarkerKey, bytes);
             // Initiated synchronously inside these calls, so every write completed before is part of it.
+            var faults = _checkpointFaults.Count;
             checkpoint = full
                 ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
                 : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, cancellationToken: ct).AsTask();
-            _checkpoint = CompleteAsync(checkpoint);
+            _checkpoint = CompleteAsync(checkpoint, full, faults);
         }
         finally
         {
@@ -243,7 +326,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         return await ((Task<bool>)_checkpoint).ConfigureAwait(false);
     }
 
-    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint)
+    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint, bool full, long faultsBefore)
     {
         while (!checkpoint.IsCompleted)
         {
@@ -258,7 +341,43 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
                 _gate.Release();
             }
         }
-        return (await checkpoint.ConfigureAwait(false)).Success;
+        var (success, token) = await checkpoint.ConfigureAwait(false);
+        if (!success)
+        {
+            return false;
+        }
+        if (_checkpointFaults.Count != faultsBefore)
+        {
+            // FASTER reported success, but a write of this checkpoint failed: it must never be recovered.
+            Log.CheckpointWriteFailed(_logger, token, _checkpointFaults.LastError);
+            _checkpoints.Purge(token);
+            return false;
+        }
+        Keep(_keptLogCheckpoints, token, index: false);
+        if (full)
+        {
+            Keep(_keptIndexCheckpoints, token, index: true);
+        }
+        return true;
+    }
+
+    /// <summary>Keeps the new checkpoint and the one before it; removes every older one of its kind.</summary>
+    private void Keep(List<Guid> kept, Guid token, bool index)
+    {
+        kept.Add(token);
+        while (kept.Count > 2)
+        {
+            kept.RemoveAt(0);
+        }
+        var folder = Path.Combine(_checkpointDir, index ? "index-checkpoints" : "cpr-checkpoints");
+        var existing = index ? _checkpoints.GetIndexCheckpointTokens() : _checkpoints.GetLogCheckpointTokens();
+        foreach (var old in existing.ToList())
+        {
+            if (!kept.Contains(old))
+            {
+                Directory.Delete(Path.Combine(folder, old.ToString()), recursive: true);
+            }
+        }
     }
 
     public ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default) =>
@@ -302,9 +421,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             Log.CheckpointFailedOnClose(_logger, ex);
         }
-        _session.Dispose();
-        _store.Dispose();
-        _device.Dispose();
+        Close();
         _gate.Dispose();
     }
 
