@@ -126,6 +126,21 @@ internal sealed class ServiceProcess : IDisposable
         return client;
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a service: the host shuts down and takes its last checkpoint.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no final checkpoint.</summary>
     public void Kill()
     {

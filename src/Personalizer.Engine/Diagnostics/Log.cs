@@ -8,7 +8,7 @@ internal static partial class Log
     public static partial void StoreRecovered(ILogger logger, long replayFrom, long lastSeq);
 
     [LoggerMessage(70, LogLevel.Error, "Profile store checkpoint {Token} cannot be recovered; it is moved aside and the one before is tried (more of the log is replayed)")]
-    public static partial void CheckpointUnusable(ILogger logger, Exception exception, Guid token);
+    public static partial void CheckpointUnusable(ILogger logger, Exception? exception, Guid token);
 
     [LoggerMessage(71, LogLevel.Error, "Profile store checkpoint {Token} met a write error (code {Error}); it is removed and the previous checkpoint stays the one recovery starts from")]
     public static partial void CheckpointWriteFailed(ILogger logger, Guid token, uint error);

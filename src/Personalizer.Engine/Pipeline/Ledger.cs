@@ -28,6 +28,7 @@ public sealed class Ledger : IAsyncDisposable
 
     private static readonly TimeSpan ShutdownCheckpointTimeout = TimeSpan.FromSeconds(5);
     private const int MaxConflictBackoffMs = 50;
+    private const long FirstLogAddress = 64; // where an untruncated log begins
 
     private long _seq;
     private long _durableSeq = -1;
@@ -91,8 +92,20 @@ public sealed class Ledger : IAsyncDisposable
         {
             part.Load(snapshot?.Parts!.TryGetValue(part.Name, out var saved) == true ? new ReadOnlyMemory<byte>(saved) : (ReadOnlyMemory<byte>?)null);
         }
+        if (marker is null && _log.BeginAddress > FirstLogAddress)
+        {
+            throw new DataFolderException($"The data folder '{_options.DataPath}' is corrupt: the profile store has no checkpoint that can be read, and the event log no longer holds the whole history (it was truncated up to {_log.BeginAddress}). Restore the folder from a backup, or move it aside to start empty.");
+        }
+        if (marker is not null && marker.ReplayFrom > _log.CommittedUntilAddress)
+        {
+            throw new DataFolderException($"The data folder '{_options.DataPath}' is corrupt: the event log ends at {_log.CommittedUntilAddress}, before the profile store's checkpoint ({marker.ReplayFrom}); its commit records are missing or cannot be read. Restore the folder from a backup, or move it aside to start empty.");
+        }
         if (marker is not null)
         {
+            if (snapshot is null && _log.BeginAddress > FirstLogAddress)
+            {
+                throw new DataFolderException($"The data folder '{_options.DataPath}' is corrupt: the state snapshot of checkpoint {marker.LastSeq} (state/{Path.GetFileName(StateSnapshot.PathFor(_stateDirectory, marker.LastSeq))}) is missing or cannot be read, and the event log no longer holds the whole history to rebuild it. Restore the folder from a backup, or move it aside to start empty.");
+            }
             if (snapshot is null)
             {
                 // The store's checkpoint is there but not the state beside it: rebuild that state by replaying the

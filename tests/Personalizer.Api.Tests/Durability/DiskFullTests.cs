@@ -202,6 +202,9 @@ internal sealed class SmallDisk : IDisposable
 
     public void FreeBallast() => File.Delete(Ballast);
 
+    /// <summary>Remounts with other options, e.g. <c>ro</c> for a read-only disk.</summary>
+    public Task RemountAsync(string options) => RunAsync("mount", "-o", $"remount,{options}", Path);
+
     public void Dispose()
     {
         RunAsync("umount", "-l", Path).GetAwaiter().GetResult();
@@ -221,6 +224,62 @@ internal sealed class SmallDisk : IDisposable
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed: {error}");
+        }
+    }
+}
+
+/// <summary>A data folder that cannot be used stops start-up with a message that says why, never a healthy empty service.</summary>
+public sealed class DataFolderTests
+{
+    [Fact]
+    public async Task AReadOnlyDataFolderFailsStartUpSayingSo()
+    {
+        using var disk = await SmallDisk.MountAsync(sizeMb: 20);
+        var data = Path.Combine(disk.Path, "data");
+        using (var service = await ServiceProcess.StartAsync(data))
+        {
+            await service.Client(PersonalizerApp.SiteKey).SendEvents(PageView("ro-1", "v-ro")).AssertStatus(HttpStatusCode.Accepted);
+        }
+        await disk.RemountAsync("ro");
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => ServiceProcess.StartAsync(data));
+        Assert.Contains("is read-only or not writable", failure.Message);
+    }
+
+    [Fact]
+    public async Task AnUnreadableCheckpointFallsBackToTheOneBefore()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "p13n-corrupt", Guid.NewGuid().ToString("N"));
+        try
+        {
+            for (var run = 0; run < 2; run++)
+            {
+                using var service = await ServiceProcess.StartAsync(data, checkpointSeconds: 0);
+                await service.Client(PersonalizerApp.SiteKey).SendEvents(PageView($"c-{run}-1", "v-c"), PageView($"c-{run}-2", "v-c")).AssertStatus(HttpStatusCode.Accepted);
+                await service.StopAsync(); // each run ends with a checkpoint: two are kept
+            }
+            var checkpoints = new DirectoryInfo(Path.Combine(data, "profiles", "checkpoints", "cpr-checkpoints")).GetDirectories().OrderBy(d => d.CreationTimeUtc).ToList();
+            Assert.Equal(2, checkpoints.Count);
+            await File.WriteAllBytesAsync(Path.Combine(checkpoints[1].FullName, "info.dat"), new byte[512]); // the newest, cut short
+
+            using (var service = await ServiceProcess.StartAsync(data, checkpointSeconds: 0))
+            {
+                var profile = await (await service.Client(PersonalizerApp.AdminKey).GetAsync("/v1/profiles/v-c")).Json();
+                Assert.Equal(4, profile.GetProperty("pageViews").GetInt32()); // the older checkpoint, and the log replayed after it
+                await service.StopAsync();
+            }
+
+            // The event log's commit records destroyed: the store's checkpoint lies beyond the log's end.
+            foreach (var commit in Directory.EnumerateFiles(Path.Combine(data, "events", "commits", "log-commits")))
+            {
+                await File.WriteAllBytesAsync(commit, new byte[16]);
+            }
+            var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => ServiceProcess.StartAsync(data));
+            Assert.Contains("is corrupt", failure.Message);
+            Assert.Contains("commit records are missing or cannot be read", failure.Message);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
         }
     }
 }

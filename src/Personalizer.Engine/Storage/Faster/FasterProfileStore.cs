@@ -256,6 +256,13 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             {
                 if (failures.Count == 0)
                 {
+                    // Checkpoint folders whose metadata cannot be read at all (a first checkpoint cut short): none
+                    // to recover. The ledger replays the whole log, and refuses to start when the log is no longer whole.
+                    foreach (var token in _checkpoints.GetLogCheckpointTokens().ToList())
+                    {
+                        Log.CheckpointUnusable(_logger, null, token);
+                        SetAside(token);
+                    }
                     return null;
                 }
                 throw new DataFolderException($"The profile store in '{_directory}' is corrupt: none of its checkpoints can be recovered ({string.Join("; ", failures)}). Restore the data folder from a backup, or move it aside to start empty.");
