@@ -14,6 +14,8 @@ namespace Personalizer.Api;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EventBatchRequest))]
 [JsonSerializable(typeof(EventBatchResponse))]
+[JsonSerializable(typeof(EventRequest))]
+[JsonSerializable(typeof(EventImportResponse))]
 [JsonSerializable(typeof(DecideRequest))]
 [JsonSerializable(typeof(DecideResponse))]
 [JsonSerializable(typeof(ProfileResponse))]

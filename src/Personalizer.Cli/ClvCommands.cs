@@ -64,6 +64,7 @@ internal static class ClvCommands
             return 0;
         });
         clv.Subcommands.Add(fit);
+        clv.Subcommands.Add(ClvToEvents.Create());
         return clv;
     }
 

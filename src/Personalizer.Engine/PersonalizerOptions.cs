@@ -56,6 +56,8 @@ public sealed class PersonalizerOptions
     public Recommendations.RecommendationOptions Recommendations { get; set; } = new();
 
     public Crm.CrmOptions Crm { get; set; } = new();
+
+    public Archive.ArchiveOptions Archive { get; set; } = new();
 }
 
 public enum StoreKind

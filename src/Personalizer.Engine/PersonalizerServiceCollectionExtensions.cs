@@ -1,3 +1,4 @@
+using Personalizer.Engine.Archive;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -75,7 +76,7 @@ public static class PersonalizerServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<PersonalizerOptions>();
             DurableFiles.CheckWritable(o.DataPath);
-            return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb);
+            return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb, segmentMb: o.Faster.EventLogSegmentMb);
         });
 
         // The log's projections: each feature registers its records, handlers and checkpoint parts.
@@ -105,6 +106,15 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<IModelPublisher>(sp => sp.GetRequiredService<PersonalizerOptions>().Store == StoreKind.Redis
             ? sp.GetRequiredService<RedisChangeFeed>()
             : ActivatorUtilities.CreateInstance<LocalModelPublisher>(sp));
+        services.TryAddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<PersonalizerOptions>();
+            return new ArchiveSettings(o.Archive.Path ?? Path.Combine(o.DataPath, "archive"), Path.Combine(o.DataPath, "state", "archive.json"), o.Archive);
+        });
+        services.TryAddSingleton(sp => new EventArchive(new ArchiveLayout(sp.GetRequiredService<ArchiveSettings>().Root)));
+        services.TryAddSingleton<Archiver>();
+        services.TryAddSingleton<IArchivePosition>(sp => sp.GetRequiredService<Archiver>());
+        services.TryAddSingleton<EventHistory>();
         services.TryAddSingleton<EventService>();
         services.TryAddSingleton<ProfileService>();
         services.TryAddSingleton<CatalogService>();
@@ -141,6 +151,7 @@ public static class PersonalizerServiceCollectionExtensions
         // Order matters: the ledger starts (recovery, replay) before anything that writes to it, and stops after.
         services.AddHostedService<LedgerHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<ImpressionFeed>());
+        services.AddHostedService(sp => sp.GetRequiredService<Archiver>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelTraining>());
         services.AddHostedService(sp => sp.GetRequiredService<ThompsonRefresh>());
         services.AddHostedService(sp => sp.GetRequiredService<CustomerModelRefresh>());
@@ -218,6 +229,7 @@ internal sealed class NestedOptionsValidator : IValidateOptions<PersonalizerOpti
         Check("Limits", options.Limits, failures);
         Check("Redis", options.Redis, failures);
         Check("Crm", options.Crm, failures);
+        Check("Archive", options.Archive, failures);
         foreach (var (site, s) in options.Sites)
         {
             if (!Ids.IsValid(site))

@@ -20,6 +20,7 @@ public static class EventsApi
             .Accepts<EventBatchRequest>("application/json", "text/plain")
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
             .WithSummary("Send a batch of events; answered 202 once they are durable.");
+        api.MapEventImportApi();
         return api;
     }
 

@@ -54,55 +54,59 @@ internal static class EventsMapping
         var events = new TrackedEvent[request.Events.Count];
         for (var i = 0; i < events.Length; i++)
         {
-            var path = $"events[{i}]";
-            var e = request.Events[i];
-            if (e is null)
-            {
-                errors.Add(path, "must be an object");
-                continue;
-            }
-            if (e.Type is null)
-            {
-                errors.Add($"{path}.type", "is required");
-                continue;
-            }
-            if (!EventTypes.TryParse(e.Type, out var type))
-            {
-                errors.Add($"{path}.type", $"'{Truncate(e.Type)}' is not a known event type; expected one of: {string.Join(", ", EventTypes.All)}");
-                continue;
-            }
-            var lines = e.Lines?.Select(l => l is null ? new OrderLine() : new OrderLine { ItemId = l.ItemId!, Quantity = l.Quantity ?? 1, Price = l.Price ?? 0 }).ToArray();
-            var mapped = new TrackedEvent
-            {
-                EventId = e.EventId!,
-                Type = type,
-                VisitorId = e.VisitorId!,
-                Timestamp = e.Timestamp?.ToUnixTimeMilliseconds() ?? nowMs,
-                ItemId = e.ItemId,
-                Quantity = e.Quantity ?? (type == EventType.AddToCart ? 1 : 0),
-                Price = e.Price ?? 0,
-                OrderId = e.OrderId,
-                Lines = lines,
-                Revenue = e.Revenue ?? lines?.Sum(l => l.Price * l.Quantity) ?? 0,
-                Currency = e.Currency,
-                CustomerId = e.CustomerId,
-                Query = e.Query,
-                SlotId = e.SlotId,
-                DecisionId = e.DecisionId,
-                Variant = e.Variant,
-                Url = e.Context?.Url,
-                Referrer = e.Context?.Referrer,
-                Device = e.Context?.Device,
-                Country = e.Context?.Country,
-            };
-            if (type == EventType.AddToCart && e.Quantity is < 1)
-            {
-                errors.Add($"{path}.quantity", $"must be from 1 to {EventValidator.MaxQuantity}");
-            }
-            EventValidator.Validate(mapped, path, nowMs, limits, errors);
-            events[i] = mapped;
+            events[i] = ToEvent(request.Events[i], $"events[{i}]", nowMs, limits, errors)!;
         }
         return errors.IsEmpty ? events : null;
+    }
+
+    /// <summary>Maps and validates one event; errors name <c>PATH.field</c>. Null when it cannot be mapped at all.</summary>
+    public static TrackedEvent? ToEvent(EventRequest? e, string path, long nowMs, LimitOptions limits, ValidationErrors errors)
+    {
+        if (e is null)
+        {
+            errors.Add(path, "must be an object");
+            return null;
+        }
+        if (e.Type is null)
+        {
+            errors.Add($"{path}.type", "is required");
+            return null;
+        }
+        if (!EventTypes.TryParse(e.Type, out var type))
+        {
+            errors.Add($"{path}.type", $"'{Truncate(e.Type)}' is not a known event type; expected one of: {string.Join(", ", EventTypes.All)}");
+            return null;
+        }
+        var lines = e.Lines?.Select(l => l is null ? new OrderLine() : new OrderLine { ItemId = l.ItemId!, Quantity = l.Quantity ?? 1, Price = l.Price ?? 0 }).ToArray();
+        var mapped = new TrackedEvent
+        {
+            EventId = e.EventId!,
+            Type = type,
+            VisitorId = e.VisitorId!,
+            Timestamp = e.Timestamp?.ToUnixTimeMilliseconds() ?? nowMs,
+            ItemId = e.ItemId,
+            Quantity = e.Quantity ?? (type == EventType.AddToCart ? 1 : 0),
+            Price = e.Price ?? 0,
+            OrderId = e.OrderId,
+            Lines = lines,
+            Revenue = e.Revenue ?? lines?.Sum(l => l.Price * l.Quantity) ?? 0,
+            Currency = e.Currency,
+            CustomerId = e.CustomerId,
+            Query = e.Query,
+            SlotId = e.SlotId,
+            DecisionId = e.DecisionId,
+            Variant = e.Variant,
+            Url = e.Context?.Url,
+            Referrer = e.Context?.Referrer,
+            Device = e.Context?.Device,
+            Country = e.Context?.Country,
+        };
+        if (type == EventType.AddToCart && e.Quantity is < 1)
+        {
+            errors.Add($"{path}.quantity", $"must be from 1 to {EventValidator.MaxQuantity}");
+        }
+        EventValidator.Validate(mapped, path, nowMs, limits, errors);
+        return mapped;
     }
 
     private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";

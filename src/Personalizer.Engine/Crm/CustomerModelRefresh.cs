@@ -1,6 +1,7 @@
 using MathNet.Numerics.Statistics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Personalizer.Engine.Archive;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Sites;
@@ -10,13 +11,13 @@ using Personalizer.Engine.Pipeline;
 namespace Personalizer.Engine.Crm;
 
 /// <summary>
-/// Refits each site's <see cref="CustomerModel"/> from the durable log: at start-up, every
+/// Refits each site's <see cref="CustomerModel"/> from the whole history (the archive and the log's tail): at start-up, every
 /// <c>Crm:RefreshMinutes</c>, and on demand. The population is every visitor with an order, neither
 /// erased nor refusing tracking. RFM cut points need one customer; BG/NBD needs
 /// <see cref="MinimumCustomers"/> customers, Gamma-Gamma <see cref="MinimumRepeatCustomers"/> repeat ones.
 /// </summary>
 public sealed partial class CustomerModelRefresh(
-    IEventLog log, RecordTypes types, CustomerModels models, ApiKeyRegistry sites, CrmOptions options, TimeProvider time, ILogger<CustomerModelRefresh> logger) : BackgroundService
+    EventHistory history, CustomerModels models, ApiKeyRegistry sites, CrmOptions options, TimeProvider time, ILogger<CustomerModelRefresh> logger) : BackgroundService
 {
     public const int MinimumCustomers = 20;
     public const int MinimumRepeatCustomers = 10;
@@ -100,7 +101,7 @@ public sealed partial class CustomerModelRefresh(
             }
             return b;
         }
-        foreach (var (_, record) in LogReader.Read(log, types, ct: ct))
+        foreach (var (_, record) in history.Read(site: null, ct))
         {
             switch (record)
             {

@@ -76,8 +76,44 @@ public sealed class Ledger : IAsyncDisposable
     private string? _logFailure;
     private int _epoch; // bumped when the log is given up and reopened; a record enqueued before is not in it
     private long _committedSeq; // the last record the log holds durably
-    private readonly Queue<long> _durableCheckpoints = new(); // the sequence numbers of the checkpoints kept (recovery can fall back to the older)
+    private readonly Queue<CheckpointMarker> _durableCheckpoints = new(); // the checkpoints kept, oldest first (recovery can fall back to the older)
     private static readonly TimeSpan RepairInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The latest durable checkpoint: every record before its log address is applied and held by the store.</summary>
+    public CheckpointMarker? LatestCheckpoint
+    {
+        get
+        {
+            lock (_durableCheckpoints)
+            {
+                return _durableCheckpoints.Count == 0 ? null : _durableCheckpoints.Last();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops the log before <paramref name="address"/>, but never what the oldest kept checkpoint would
+    /// replay (recovery may fall back to it). Returns the address the log now begins at.
+    /// </summary>
+    public long TruncateLog(long address)
+    {
+        lock (_durableCheckpoints)
+        {
+            if (_durableCheckpoints.Count == 0)
+            {
+                return _log.BeginAddress;
+            }
+            address = Math.Min(address, _durableCheckpoints.Peek().ReplayFrom);
+        }
+        lock (_enqueueLock)
+        {
+            if (_logFailure is null && address > _log.BeginAddress)
+            {
+                _log.TruncateUntil(address); // durable with the next commit
+            }
+            return _log.BeginAddress;
+        }
+    }
 
     /// <summary>Highest sequence number handed out.</summary>
     public long LastSeq => Interlocked.Read(ref _seq);
@@ -119,12 +155,12 @@ public sealed class Ledger : IAsyncDisposable
             _seq = marker.LastSeq;
             _appliedSeq = marker.LastSeq;
             _durableSeq = marker.LastSeq;
-            _durableCheckpoints.Enqueue(marker.LastSeq);
+            _durableCheckpoints.Enqueue(marker);
         }
 
         var replayed = 0;
         long firstSeq = 0;
-        foreach (var (seq, record) in LogReader.Read(_log, _projections.Types, from, ct))
+        foreach (var (seq, record) in LogReader.Read(_log, _projections.Types, from, ct: ct))
         {
             try
             {
@@ -217,7 +253,7 @@ public sealed class Ledger : IAsyncDisposable
         var durable = await (await request.Checkpoint.Task.WaitAsync(ct).ConfigureAwait(false)).ConfigureAwait(false);
         if (durable)
         {
-            Checkpointed(request.Seq);
+            Checkpointed(new CheckpointMarker(request.EndAddress, request.Seq));
         }
         return durable;
     }
@@ -259,11 +295,12 @@ public sealed class Ledger : IAsyncDisposable
         if (_options.CheckpointOnShutdown && _seq != _durableSeq && _logFailure is null)
         {
             // Bounded: the log is committed, so a checkpoint that does not finish costs replay time, never data.
-            var checkpoint = TakeCheckpoint(_seq, _log.TailAddress, full: true);
+            var tail = _log.TailAddress;
+            var checkpoint = TakeCheckpoint(_seq, tail, full: true);
             if (await Task.WhenAny(checkpoint, Task.Delay(ShutdownCheckpointTimeout, CancellationToken.None)).ConfigureAwait(false) == checkpoint
                 && await checkpoint.ConfigureAwait(false))
             {
-                Checkpointed(_seq);
+                Checkpointed(new CheckpointMarker(tail, _seq));
             }
             else
             {
@@ -466,19 +503,19 @@ public sealed class Ledger : IAsyncDisposable
     }
 
     /// <summary>A checkpoint became durable: keep the state of it and of the one before (recovery can fall back to that), drop older ones.</summary>
-    private void Checkpointed(long seq)
+    private void Checkpointed(CheckpointMarker marker)
     {
-        _durableSeq = seq;
+        _durableSeq = marker.LastSeq;
         lock (_durableCheckpoints)
         {
-            _durableCheckpoints.Enqueue(seq);
+            _durableCheckpoints.Enqueue(marker);
             while (_durableCheckpoints.Count > 2)
             {
                 _durableCheckpoints.Dequeue();
             }
             try
             {
-                StateSnapshot.Prune(_stateDirectory, _durableCheckpoints.Peek());
+                StateSnapshot.Prune(_stateDirectory, _durableCheckpoints.Peek().LastSeq);
             }
             catch (IOException ex)
             {

@@ -79,11 +79,15 @@ public sealed class RecordTypes
 /// </summary>
 public static class LogReader
 {
-    public static IEnumerable<(long Seq, LogRecord Record)> Read(IEventLog log, RecordTypes types, long? from = null, CancellationToken ct = default)
+    public static IEnumerable<(long Seq, LogRecord Record)> Read(IEventLog log, RecordTypes types, long? from = null, long until = long.MaxValue, CancellationToken ct = default)
     {
         foreach (var entry in log.Scan(from ?? log.BeginAddress))
         {
             ct.ThrowIfCancellationRequested();
+            if (entry.Address >= until)
+            {
+                yield break;
+            }
             var seq = BinaryPrimitives.ReadInt64LittleEndian(entry.Bytes);
             if (seq == 0)
             {

@@ -24,10 +24,16 @@ public static class NodeIdentity
             }
         }
         var id = "n-" + Guid.NewGuid().ToString("N")[..12];
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, id);
-        File.Move(temp, path, overwrite: true);
+        DurableFiles.Replace(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(id)));
         return id;
+    }
+
+    /// <summary>The node a stopped data folder belonged to: its kept id on a shared store, the only writer otherwise.</summary>
+    public static LogNode Read(string dataPath)
+    {
+        var path = Path.Combine(dataPath, "node-id");
+        var stored = File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+        return stored.Length > 0 ? new LogNode(stored) : LogNode.OnlyWriter;
     }
 }
 

@@ -10,6 +10,46 @@ public readonly record struct IngestResult(int Accepted, int Duplicates, int Que
 /// <summary>Takes a batch of events: validated by the caller with <see cref="EventValidator"/>, then durable, then folded.</summary>
 public sealed class EventService(Ledger ledger, ImpressionFeed impressions)
 {
+    /// <summary>Events per log record of an import.</summary>
+    public const int ImportBatch = 500;
+
+    /// <summary>
+    /// Applies a history (any past timestamps, validated by the caller) in time order: sorted (stably) by
+    /// timestamp, then written in records of <see cref="ImportBatch"/> events, several in flight so that
+    /// group commits carry them. Idempotent by event id, like every event: imported twice, the second
+    /// time is all duplicates. <paramref name="progress"/> hears the events applied so far.
+    /// </summary>
+    public async Task<IngestResult> ImportAsync(string site, List<TrackedEvent> events, IProgress<int>? progress = null, CancellationToken ct = default)
+    {
+        var ordered = events.Select((e, i) => (e, i)).OrderBy(x => x.e.Timestamp).ThenBy(x => x.i).Select(x => x.e).ToArray();
+        var inFlight = new Queue<Task<ApplyOutcome>>();
+        int accepted = 0, duplicates = 0, queued = 0, dropped = 0, done = 0;
+        void Add(ApplyOutcome outcome)
+        {
+            EventMetrics.Count(outcome);
+            accepted += outcome.Applied;
+            duplicates += outcome.Duplicates;
+            queued += outcome.Queued;
+            dropped += outcome.Dropped;
+            done += outcome.Applied + outcome.Duplicates + outcome.Queued + outcome.Dropped;
+            progress?.Report(done);
+        }
+        for (var start = 0; start < ordered.Length; start += ImportBatch)
+        {
+            var chunk = ordered[start..Math.Min(ordered.Length, start + ImportBatch)];
+            inFlight.Enqueue(ledger.SubmitAsync(new EventBatchRecord(site, chunk), ct));
+            if (inFlight.Count >= 16)
+            {
+                Add(await inFlight.Dequeue().ConfigureAwait(false));
+            }
+        }
+        while (inFlight.Count > 0)
+        {
+            Add(await inFlight.Dequeue().ConfigureAwait(false));
+        }
+        return new IngestResult(accepted, duplicates, queued, dropped);
+    }
+
     /// <summary>Completes once every event is committed to the log and folded into its profile (or, while the store is away, queued).</summary>
     public async Task<IngestResult> IngestAsync(string site, TrackedEvent[] events, CancellationToken ct = default)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
+using Personalizer.Engine.Archive;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage;
 using Personalizer.Engine.Pipeline;
@@ -9,10 +10,10 @@ using Personalizer.Engine.Profiles;
 namespace Personalizer.Engine.Recommendations;
 
 /// <summary>
-/// Trains a site's model from the durable event log: views, clicks, cart additions and purchases
+/// Trains a site's model from its whole history (the archive and the log's tail): views, clicks, cart additions and purchases
 /// become implicit feedback (erased visitors are left out), orders give bought-together lifts.
 /// </summary>
-public sealed class ModelTrainer(IEventLog log, RecordTypes types, RecommendationOptions options, TimeProvider time)
+public sealed class ModelTrainer(EventHistory history, RecommendationOptions options, TimeProvider time)
 {
     public RecommendationModel? Train(string site, CancellationToken ct = default)
     {
@@ -76,13 +77,9 @@ public sealed class ModelTrainer(IEventLog log, RecordTypes types, Recommendatio
         var events = new List<TrackedEvent>();
         var erased = new HashSet<string>(StringComparer.Ordinal);
         long lastSeq = 0;
-        foreach (var (seq, record) in LogReader.Read(log, types, ct: ct))
+        foreach (var (seq, record) in history.Read(site, ct))
         {
-            lastSeq = seq;
-            if (record.Site != site)
-            {
-                continue;
-            }
+            lastSeq = Math.Max(lastSeq, seq);
             if (record is EventBatchRecord batch)
             {
                 events.AddRange(batch.Events);

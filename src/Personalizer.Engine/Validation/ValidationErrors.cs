@@ -7,6 +7,9 @@ public sealed class ValidationErrors
 
     public bool IsEmpty => _errors.Count == 0;
 
+    /// <summary>Messages so far, over every path.</summary>
+    public int Count { get; private set; }
+
     public void Add(string path, string message)
     {
         if (!_errors.TryGetValue(path, out var list))
@@ -14,6 +17,7 @@ public sealed class ValidationErrors
             _errors[path] = list = [];
         }
         list.Add(message);
+        Count++;
     }
 
     /// <summary>Checks an id; <paramref name="required"/> false lets null through.</summary>

@@ -1,3 +1,4 @@
+using Personalizer.Engine.Archive;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Storage;

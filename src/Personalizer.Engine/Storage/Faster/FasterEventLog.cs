@@ -14,12 +14,13 @@ public sealed class FasterEventLog : IEventLog
     private readonly string _directory;
     private readonly int _memoryMb;
     private readonly bool _readOnly;
+    private readonly int _segmentBits;
     private IDevice _device = null!;
     private FasterLog _log = null!;
     private LogCommits _commits = null!;
 
     /// <param name="readOnly">Open a log another process owns (or a copy) for reading: no recovery writes, no commits.</param>
-    public FasterEventLog(string directory, int memoryMb, bool readOnly = false)
+    public FasterEventLog(string directory, int memoryMb, bool readOnly = false, int segmentMb = 64)
     {
         if (!readOnly)
         {
@@ -31,6 +32,7 @@ public sealed class FasterEventLog : IEventLog
         }
         _directory = directory;
         _memoryMb = memoryMb;
+        _segmentBits = Math.Max(22, (int)Math.Log2(segmentMb) + 20);
         _readOnly = readOnly;
         Open();
     }
@@ -44,6 +46,7 @@ public sealed class FasterEventLog : IEventLog
         {
             LogDevice = _device,
             PageSizeBits = 22,
+            SegmentSizeBits = _segmentBits,
             MemorySizeBits = memoryBits,
             LogCommitManager = _commits,
             TryRecoverLatest = true,

@@ -19,4 +19,11 @@ public sealed class FasterOptions
     /// <summary>Memory of the event log's in-memory tail, in MiB.</summary>
     [Range(2, 1 << 14)]
     public int EventLogMemoryMb { get; set; } = 32;
+
+    /// <summary>
+    /// Size of one event log file, in MiB (a power of two, at least 4). Truncation frees disk a whole file at a
+    /// time, so this bounds how much archived log stays on disk.
+    /// </summary>
+    [Range(4, 1 << 14)]
+    public int EventLogSegmentMb { get; set; } = 64;
 }

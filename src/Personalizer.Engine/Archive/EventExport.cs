@@ -2,20 +2,25 @@ using System.Globalization;
 using System.Text.Json;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
 
-namespace Personalizer.Engine.Profiles;
+namespace Personalizer.Engine.Archive;
 
 /// <summary>
-/// A site's events from the durable log as JSON lines, in the shape <c>POST /v1/events</c> takes;
-/// events of visitors erased later in the log are left out.
+/// A site's events as JSON lines, in the shape <c>POST /v1/events</c> (and the import) takes: from the
+/// whole history, or from a log alone (a stopped node's); events of visitors erased later are left out.
 /// </summary>
 public static class EventExport
 {
-    public static int Write(IEventLog log, RecordTypes types, string site, TextWriter output)
+    public static int Write(IEventLog log, RecordTypes types, string site, TextWriter output) => Write(LogReader.Read(log, types), site, output);
+
+    public static int Write(EventHistory history, string site, TextWriter output, CancellationToken ct = default) => Write(history.Read(site, ct), site, output);
+
+    private static int Write(IEnumerable<(long Seq, LogRecord Record)> records, string site, TextWriter output)
     {
         var events = new List<TrackedEvent>();
         var erased = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (_, record) in LogReader.Read(log, types))
+        foreach (var (_, record) in records)
         {
             if (record is EventBatchRecord batch && batch.SiteId == site)
             {

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
+
+namespace Personalizer.Engine.Archive;
+
+/// <summary>Where the archive lives and where this node keeps its archiving position.</summary>
+public sealed record ArchiveSettings(string Root, string StatePath, ArchiveOptions Options);
+
+/// <summary>
+/// Moves history out of the durable log: every <see cref="ArchiveOptions.IntervalSeconds"/>, the records
+/// a durable checkpoint covers are written to the archive, the position is saved, and the log is
+/// truncated up to it (never past what the older kept checkpoint replays, nor while a reader is reading
+/// the log's tail). Erasures met on the way rewrite the archive files that hold the visitor. Then closed
+/// days are merged to one file per node, and days past retention are deleted.
+/// </summary>
+public sealed partial class Archiver(
+    Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
+{
+    private const int MaxRecordsPerFile = 50_000;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _running = new(1, 1);
+    private ArchiveState _state = ArchiveState.Load(settings.StatePath);
+    private int _readers;
+
+    /// <summary>What the archive holds of this node's log: the log address and sequence number up to which records are archived.</summary>
+    public (long Address, long Seq) Position
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_state.Address, _state.Seq);
+            }
+        }
+    }
+
+    /// <summary>Erasures archived but not yet rewritten out of older files: readers leave these visitors out.</summary>
+    public IReadOnlyList<(string Site, string Visitor)> PendingErasures
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _state.Erasures.Select(e => (e.Site, e.Visitor))];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks a reader of the log's tail: the log is not truncated until it is disposed. Gives the position
+    /// the reader must start the tail from (everything before it is in the archive).
+    /// </summary>
+    public ReadLease BeginRead()
+    {
+        lock (_lock)
+        {
+            _readers++;
+            return new ReadLease(_state.Address, _state.Seq, EndRead);
+        }
+    }
+
+    private void EndRead()
+    {
+        lock (_lock)
+        {
+            _readers--;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(settings.Options.IntervalSeconds), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A full disk, say: the records stay in the log and are archived at the next run.
+                LogArchiveFailed(logger, ex);
+            }
+        }
+    }
+
+    /// <summary>One pass: archive what the latest checkpoint covers, truncate the log, merge closed days, apply retention.</summary>
+    public async Task<ArchivePass> RunOnceAsync(CancellationToken ct = default)
+    {
+        await _running.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() => RunOnce(ct), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    private ArchivePass RunOnce(CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var pass = new ArchivePass();
+        if (ledger.LatestCheckpoint is { } checkpoint && checkpoint.ReplayFrom > _state.Address)
+        {
+            var from = Math.Max(_state.Address, log.BeginAddress);
+            var batch = new List<(long Seq, LogRecord Record)>();
+            foreach (var entry in LogReader.Read(log, types, from, until: checkpoint.ReplayFrom, ct: ct))
+            {
+                batch.Add(entry);
+                if (batch.Count >= MaxRecordsPerFile)
+                {
+                    pass.Rows += Archive(batch, pass);
+                    batch.Clear();
+                }
+            }
+            pass.Rows += Archive(batch, pass);
+            Save(_state with { Address = checkpoint.ReplayFrom, Seq = Math.Max(_state.Seq, checkpoint.LastSeq) });
+        }
+        lock (_lock)
+        {
+            pass.LogBegin = _readers == 0 ? ledger.TruncateLog(_state.Address) : log.BeginAddress;
+        }
+        var today = time.GetUtcNow().UtcDateTime;
+        pass.Merged = archive.MergeClosedDays(node.Id, ArchiveLayout.Day(time.GetUtcNow().ToUnixTimeMilliseconds()));
+        pass.Expired = settings.Options.RetentionDays == 0 ? 0 : archive.DeleteDaysBefore(ArchiveLayout.Day(new DateTimeOffset(today.AddDays(-settings.Options.RetentionDays)).ToUnixTimeMilliseconds()));
+        if (pass.Rows > 0 || pass.Erased > 0)
+        {
+            LogArchived(logger, pass.Rows, pass.Erased, pass.Merged, pass.Expired, pass.LogBegin, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return pass;
+    }
+
+    /// <summary>
+    /// Archives one batch of records in log order. An erasure in it first rewrites the files already
+    /// archived, and the visitor's rows before it in this batch are left out; rows after it (a visitor that
+    /// came back under the same id) stay.
+    /// </summary>
+    private long Archive(List<(long Seq, LogRecord Record)> batch, ArchivePass pass)
+    {
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+        var erasedAt = new Dictionary<(string, string), long>();
+        foreach (var (seq, record) in batch)
+        {
+            if (record is EraseProfileRecord erase)
+            {
+                erasedAt[(erase.SiteId, erase.VisitorId)] = seq;
+            }
+        }
+        if (erasedAt.Count > 0)
+        {
+            // Remembered first: a crash before the rewrite finishes leaves them pending, and readers skip them.
+            Save(_state with { Erasures = [.. _state.Erasures, .. erasedAt.Keys.Select(k => new ArchiveState.Erasure(k.Item1, k.Item2))] });
+        }
+        if (_state.Erasures.Count > 0)
+        {
+            pass.Erased += archive.Erase([.. _state.Erasures.Select(e => (e.Site, e.Visitor))]);
+        }
+        var rows = archive.Write(node.Id, batch, (site, visitor, seq) => erasedAt.TryGetValue((site, visitor), out var at) && seq < at);
+        var last = batch[^1].Seq;
+        Save(_state with { Seq = Math.Max(_state.Seq, last), Erasures = [] });
+        return rows;
+    }
+
+    private void Save(ArchiveState state)
+    {
+        state.Save(settings.StatePath);
+        lock (_lock)
+        {
+            _state = state;
+        }
+    }
+
+    public override void Dispose()
+    {
+        _running.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(80, LogLevel.Information, "Archived {Rows} rows ({Erased} files rewritten for erasures, {Merged} days merged, {Expired} days past retention deleted); the log now begins at {LogBegin}; {Milliseconds} ms")]
+    private static partial void LogArchived(ILogger logger, long rows, int erased, int merged, int expired, long logBegin, long milliseconds);
+
+    [LoggerMessage(81, LogLevel.Error, "Archiving failed; the records stay in the log and are archived at the next run")]
+    private static partial void LogArchiveFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>How far the archive holds a node's log, for readers of history.</summary>
+public interface IArchivePosition
+{
+    /// <summary>Erasures archived but not yet rewritten out of older files: readers leave these visitors out.</summary>
+    IReadOnlyList<(string Site, string Visitor)> PendingErasures { get; }
+
+    /// <summary>Where a reader's tail starts; while the lease is held, the log is not truncated.</summary>
+    ReadLease BeginRead();
+}
+
+/// <summary>While held, the log is not truncated; <see cref="Address"/> and <see cref="Seq"/> are where the archive ends.</summary>
+public sealed class ReadLease(long address, long seq, Action? release = null) : IDisposable
+{
+    private int _disposed;
+
+    public long Address { get; } = address;
+
+    public long Seq { get; } = seq;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            release?.Invoke();
+        }
+    }
+}
+
+/// <summary>The saved position of a stopped node (or a copy of its data folder), for offline readers.</summary>
+public sealed class SavedArchivePosition(string statePath) : IArchivePosition
+{
+    private readonly ArchiveState _state = ArchiveState.Load(statePath);
+
+    public IReadOnlyList<(string Site, string Visitor)> PendingErasures => [.. _state.Erasures.Select(e => (e.Site, e.Visitor))];
+
+    public ReadLease BeginRead() => new(_state.Address, _state.Seq);
+}
+
+/// <summary>What one archiving pass did.</summary>
+public sealed class ArchivePass
+{
+    public long Rows { get; set; }
+    public int Erased { get; set; }
+    public int Merged { get; set; }
+    public int Expired { get; set; }
+    public long LogBegin { get; set; }
+}
+
+/// <summary>This node's archiving position and the erasures still to rewrite, kept in <c>state/archive.json</c>.</summary>
+public sealed record ArchiveState(long Address, long Seq, IReadOnlyList<ArchiveState.Erasure> Erasures)
+{
+    public sealed record Erasure(string Site, string Visitor);
+
+    public static ArchiveState Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new ArchiveState(0, 0, []);
+        }
+        return JsonSerializer.Deserialize(File.ReadAllBytes(path), ArchiveStateJson.Default.ArchiveState) ?? new ArchiveState(0, 0, []);
+    }
+
+    public void Save(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DurableFiles.Replace(path, stream => JsonSerializer.Serialize(stream, this, ArchiveStateJson.Default.ArchiveState));
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(ArchiveState))]
+internal sealed partial class ArchiveStateJson : System.Text.Json.Serialization.JsonSerializerContext;

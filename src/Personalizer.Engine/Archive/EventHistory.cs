@@ -1,0 +1,93 @@
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
+
+namespace Personalizer.Engine.Archive;
+
+/// <summary>
+/// The whole history of a site for those who learn from it (training, CRM refits, export): the archive's
+/// events of every node, then this node's log after the archived position. Erased visitors are left out
+/// wherever they still are (pending erasures, erasures in the tail), and a visitor who denied tracking
+/// comes with that denial, as in the log. An event id counts once per visitor (the first), as the service counts it. Records come as the log's own record types, so a reader treats
+/// both parts alike.
+/// </summary>
+public sealed class EventHistory(EventArchive archive, IArchivePosition archiver, IEventLog log, RecordTypes types, LogNode node)
+{
+    private const int BatchSize = 1024;
+
+    /// <summary>The records, each with its sequence number; archived ones carry the archive's position (all of them are at or before it).</summary>
+    public IEnumerable<(long Seq, LogRecord Record)> Read(string? site, CancellationToken ct = default)
+    {
+        using var lease = archiver.BeginRead();
+        var tail = Math.Max(lease.Address, log.BeginAddress);
+        // Erasures not archived yet reach the archive's rows too: the tail is read once for them first.
+        var pending = new List<(string Site, string Visitor)>(archiver.PendingErasures);
+        var tailKeys = new List<(string Site, string Visitor, string EventId)>();
+        foreach (var (seq, record) in LogReader.Read(log, types, tail, ct: ct))
+        {
+            if (seq <= lease.Seq || (site is not null && record.Site != site))
+            {
+                continue;
+            }
+            if (record is EraseProfileRecord erase)
+            {
+                pending.Add((erase.SiteId, erase.VisitorId));
+            }
+            else if (record is EventBatchRecord batch)
+            {
+                foreach (var e in batch.Events)
+                {
+                    tailKeys.Add((batch.SiteId, e.VisitorId, e.EventId));
+                }
+            }
+        }
+        // An event id seen before (a client's retry, logged again and answered as a duplicate) counts once.
+        var seen = archive.Existing(tailKeys);
+        foreach (var (s, visitor) in archiver.PendingErasures)
+        {
+            if (site is null || s == site)
+            {
+                yield return (lease.Seq, new EraseProfileRecord(s, visitor, 0));
+            }
+        }
+        foreach (var (s, visitor) in archive.TrackingDenied(site))
+        {
+            yield return (lease.Seq, new PreferencesRecord(s, visitor, new VisitorPreferences { Tracking = TrackingConsent.Denied }));
+        }
+        string? current = null;
+        var events = new List<TrackedEvent>(BatchSize);
+        foreach (var (s, e) in archive.ReadEvents(site, pending, node.Id, lease.Seq, ct))
+        {
+            if ((current is not null && s != current) || events.Count == BatchSize)
+            {
+                yield return (lease.Seq, new EventBatchRecord(current!, [.. events]));
+                events.Clear();
+            }
+            current = s;
+            events.Add(e);
+        }
+        if (events.Count > 0)
+        {
+            yield return (lease.Seq, new EventBatchRecord(current!, [.. events]));
+        }
+        foreach (var (seq, record) in LogReader.Read(log, types, tail, ct: ct))
+        {
+            if (seq <= lease.Seq || (site is not null && record.Site != site))
+            {
+                continue;
+            }
+            if (record is EventBatchRecord batch)
+            {
+                var first = batch.Events.Where(e => seen.Add((batch.SiteId, e.VisitorId, e.EventId))).ToArray();
+                if (first.Length > 0)
+                {
+                    yield return (seq, first.Length == batch.Events.Length ? batch : new EventBatchRecord(batch.SiteId, first));
+                }
+            }
+            else
+            {
+                yield return (seq, record);
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.DependencyInjection;
+using Personalizer.Engine.Archive;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
+using static Personalizer.Api.Tests.HttpTestExtensions;
+
+namespace Personalizer.Api.Tests.Archive;
+
+/// <summary>History moves from the log into Parquet files once checkpointed, and whoever learns from history reads both.</summary>
+public sealed class ArchiveTests : IDisposable
+{
+    private readonly PersonalizerApp _app = new();
+    private readonly HttpClient _site;
+    private readonly HttpClient _admin;
+
+    public ArchiveTests()
+    {
+        _site = _app.Client(PersonalizerApp.SiteKey);
+        _admin = _app.Client(PersonalizerApp.AdminKey);
+    }
+
+    public void Dispose() => _app.Dispose();
+
+    private Ledger Ledger => _app.Services.GetRequiredService<Ledger>();
+    private Archiver Archiver => _app.Services.GetRequiredService<Archiver>();
+    private EventArchive Files => _app.Services.GetRequiredService<EventArchive>();
+
+    private static string Purchase(string id, string visitor, string item) =>
+        $$"""{"eventId":"{{id}}","type":"purchase","visitorId":"{{visitor}}","orderId":"{{id}}","lines":[{"itemId":"{{item}}","quantity":2,"price":12.5}]}""";
+
+    private async Task ArchiveNowAsync()
+    {
+        Assert.True(await Ledger.CheckpointAsync());
+        await Archiver.RunOnceAsync();
+    }
+
+    private List<Personalizer.Engine.Events.TrackedEvent> History(string site = "demo") =>
+        [.. _app.Services.GetRequiredService<EventHistory>().Read(site).SelectMany(r => r.Record is EventBatchRecord b ? b.Events : [])];
+
+    [Fact]
+    public async Task CheckpointedRecordsMoveToParquetAndTheLogIsTruncated()
+    {
+        var events = Enumerable.Range(0, 30).Select(i => i % 3 == 0 ? Purchase($"p{i}", $"v{i % 5}", "sku-run-001") : ProductView($"e{i}", $"v{i % 5}", "sku-run-002")).ToArray();
+        await _site.SendEvents(events).AssertStatus(HttpStatusCode.Accepted);
+        await _site.PostJson("/v1/decide", """{"visitorId":"v1","slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
+        await _site.SendEvents(PageView("after-decide", "v1")).AssertStatus(HttpStatusCode.Accepted); // the decide's impression goes to the log first
+        var logBegin = _app.Services.GetRequiredService<IEventLog>().BeginAddress;
+
+        await ArchiveNowAsync();
+        // The log keeps what the older of the two kept checkpoints would replay: truncation follows one checkpoint behind.
+        await ArchiveNowAsync();
+
+        var files = Files.Layout.Files("demo");
+        Assert.NotEmpty(files);
+        Assert.All(files, f => Assert.Matches(@"site=demo[/\\]day=\d{4}-\d{2}-\d{2}[/\\]local-\d{20}\.parquet$", f));
+        Assert.True(_app.Services.GetRequiredService<IEventLog>().BeginAddress > logBegin, "the log was not truncated");
+
+        using var connection = EventArchive.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = $"SELECT kind, count(*), sum(revenue) FROM read_parquet({ArchiveLayout.QuoteList(files)}) GROUP BY kind ORDER BY kind";
+        using var reader = query.ExecuteReader();
+        var kinds = new Dictionary<string, (long Rows, double Revenue)>();
+        while (reader.Read())
+        {
+            kinds[reader.GetString(0)] = (reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetDouble(2));
+        }
+        Assert.Equal(31, kinds["event"].Rows);
+        Assert.Equal(10 * 25.0, kinds["event"].Revenue);
+        Assert.Equal(1, kinds["decision"].Rows);
+
+        // History is the archive and then the tail, each event once; purchases keep their lines.
+        await _site.SendEvents(PageView("tail-1", "v2")).AssertStatus(HttpStatusCode.Accepted);
+        var history = History();
+        Assert.Equal(32, history.Count);
+        Assert.Equal(32, history.Select(e => e.EventId).Distinct().Count());
+        var purchase = history.Single(e => e.EventId == "p3");
+        Assert.Equal("v3", purchase.VisitorId);
+        Assert.Equal(("sku-run-001", 2, 12.5), (purchase.Lines![0].ItemId, purchase.Lines[0].Quantity, purchase.Lines[0].Price));
+
+        // Training reads the archived history.
+        var trained = await (await _admin.PostAsync("/v1/models/train", null)).Json();
+        Assert.Equal(5, trained.GetProperty("users").GetInt32());
+    }
+
+    [Fact]
+    public async Task AnErasureRewritesTheArchiveFilesThatHoldTheVisitor()
+    {
+        await _site.SendEvents(ProductView("a1", "gone", "sku-run-001"), ProductView("a2", "stays", "sku-run-001")).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+        Assert.Contains(History(), e => e.VisitorId == "gone");
+
+        await _admin.DeleteAsync("/v1/profiles/gone").AssertStatus(HttpStatusCode.NoContent);
+        Assert.DoesNotContain(History(), e => e.VisitorId == "gone"); // at once, from the tail's erasure
+        await ArchiveNowAsync();
+
+        Assert.DoesNotContain(History(), e => e.VisitorId == "gone");
+        Assert.Contains(History(), e => e.VisitorId == "stays");
+        using (var connection = EventArchive.Open())
+        using (var count = connection.CreateCommand())
+        {
+            count.CommandText = $"SELECT count(*) FILTER (visitor_id = 'gone'), count(*) FROM read_parquet({ArchiveLayout.QuoteList(Files.Layout.Files("demo"))})";
+            using var reader = count.ExecuteReader();
+            reader.Read();
+            Assert.Equal((0L, 1L), (reader.GetInt64(0), reader.GetInt64(1)));
+        }
+        // Snappy keeps strings as literals: no byte of the id is left in any file.
+        foreach (var file in Files.Layout.Files("demo"))
+        {
+            Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf("gone"u8) < 0, file);
+        }
+        Assert.Empty(Archiver.PendingErasures);
+    }
+
+    [Fact]
+    public async Task AnAnalystQueriesTheArchiveButCannotWriteWithIt()
+    {
+        await _site.SendEvents(ProductView("q1", "x", "sku-run-001"), ProductView("q2", "y", "sku-run-002")).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+
+        using (var connection = EventArchive.Open())
+        using (var reader = Files.Query(connection, "SELECT site, count(DISTINCT visitor_id) FROM events WHERE kind = 'event' GROUP BY site"))
+        {
+            Assert.True(reader.Read());
+            Assert.Equal(("demo", 2L), (reader.GetString(0), reader.GetInt64(1)));
+        }
+        var target = Path.Combine(_app.DataPath, "stolen.csv");
+        using (var connection = EventArchive.Open())
+        {
+            Assert.ThrowsAny<DuckDBException>(() => Files.Query(connection, $"COPY events TO '{target}'").Read());
+        }
+        using (var connection = EventArchive.Open())
+        {
+            Assert.ThrowsAny<DuckDBException>(() => Files.Query(connection, "SET enable_external_access = true").Read());
+        }
+        Assert.False(File.Exists(target));
+    }
+}
