@@ -76,7 +76,7 @@ public static class PersonalizerServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<PersonalizerOptions>();
             DurableFiles.CheckWritable(o.DataPath);
-            return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb, segmentMb: o.Faster.EventLogSegmentMb);
+            return new FasterEventLog(Path.Combine(o.DataPath, "events"), o.Faster.EventLogMemoryMb, segmentMb: o.Faster.SegmentMb);
         });
 
         // The log's projections: each feature registers its records, handlers and checkpoint parts.

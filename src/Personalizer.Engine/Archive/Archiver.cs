@@ -15,10 +15,11 @@ public sealed record ArchiveSettings(string Root, string StatePath, ArchiveOptio
 /// a durable checkpoint covers are written to the archive, the position is saved, and the log is
 /// truncated up to it (never past what the older kept checkpoint replays, nor while a reader is reading
 /// the log's tail). Erasures met on the way rewrite the archive files that hold the visitor. Then closed
-/// days are merged to one file per node, and days past retention are deleted.
+/// days are merged to one file per node, days past retention are deleted, and the profile store compacts
+/// its log (dropping event-id claims older than <c>Profiles:EventIdWindowDays</c>).
 /// </summary>
 public sealed partial class Archiver(
-    Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
+    Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, IProfileStore store, ProfileOptions profiles, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
 {
     private const int MaxRecordsPerFile = 50_000;
     private readonly Lock _lock = new();
@@ -98,7 +99,10 @@ public sealed partial class Archiver(
         await _running.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return await Task.Run(() => RunOnce(ct), ct).ConfigureAwait(false);
+            var pass = await Task.Run(() => RunOnce(ct), ct).ConfigureAwait(false);
+            // The store's housekeeping: overwritten versions and expired event-id claims leave the profile log.
+            pass.Compacted = await store.CompactAsync(time.GetUtcNow().AddDays(-profiles.EventIdWindowDays), ct).ConfigureAwait(false);
+            return pass;
         }
         finally
         {
@@ -242,6 +246,7 @@ public sealed class ArchivePass
     public int Merged { get; set; }
     public int Expired { get; set; }
     public long LogBegin { get; set; }
+    public long Compacted { get; set; }
 }
 
 /// <summary>This node's archiving position and the erasures still to rewrite, kept in <c>state/archive.json</c>.</summary>

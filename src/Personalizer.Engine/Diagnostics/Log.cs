@@ -13,6 +13,9 @@ internal static partial class Log
     [LoggerMessage(71, LogLevel.Error, "Profile store checkpoint {Token} met a write error (code {Error}); it is removed and the previous checkpoint stays the one recovery starts from")]
     public static partial void CheckpointWriteFailed(ILogger logger, Guid token, uint error);
 
+    [LoggerMessage(72, LogLevel.Information, "Profile log compacted: {CompactedMb} MiB rewritten; {RemainingMb} MiB remain")]
+    public static partial void StoreCompacted(ILogger logger, long compactedMb, long remainingMb);
+
     [LoggerMessage(2, LogLevel.Warning, "A checkpoint failed while the store closed")]
     public static partial void CheckpointFailedOnClose(ILogger logger, Exception exception);
 

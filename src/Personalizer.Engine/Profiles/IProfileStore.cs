@@ -51,6 +51,13 @@ public interface IProfileStore : ICheckpointStore, IAsyncDisposable
 
     /// <summary>Approximate number of bytes the store holds in memory (0 when it lives elsewhere).</summary>
     long MemoryBytes { get; }
+
+    /// <summary>
+    /// Housekeeping between requests: reclaims the space of overwritten and deleted records, and drops
+    /// event-id claims made before <paramref name="claimsBefore"/> (the dedupe window). Returns the bytes
+    /// of log compacted (0 for a store that expires by itself, as Redis does with TTLs).
+    /// </summary>
+    ValueTask<long> CompactAsync(DateTimeOffset claimsBefore, CancellationToken ct = default) => ValueTask.FromResult(0L);
 }
 
 /// <summary>The log record (node and sequence number) that first applied an event id.</summary>

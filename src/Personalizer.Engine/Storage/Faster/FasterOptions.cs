@@ -21,9 +21,13 @@ public sealed class FasterOptions
     public int EventLogMemoryMb { get; set; } = 32;
 
     /// <summary>
-    /// Size of one event log file, in MiB (a power of two, at least 4). Truncation frees disk a whole file at a
-    /// time, so this bounds how much archived log stays on disk.
+    /// Size of one file of the event log and of the profile log, in MiB (a power of two, at least 4).
+    /// Truncation and compaction free disk a whole file at a time, so this bounds what stays behind.
     /// </summary>
     [Range(4, 1 << 14)]
-    public int EventLogSegmentMb { get; set; } = 64;
+    public int SegmentMb { get; set; } = 64;
+
+    /// <summary>The profile log is compacted once it is larger than this, in MiB (and than twice what stayed live at the last compaction).</summary>
+    [Range(1, 1 << 20)]
+    public int CompactAboveMb { get; set; } = 512;
 }

@@ -53,6 +53,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         Directory.CreateDirectory(directory);
         _checkpointDir = Path.Combine(directory, "checkpoints");
         _memoryPages = ((long)options.MemoryMb << 20) / ((long)options.PageKb << 10);
+        _compactAbove = (long)options.CompactAboveMb << 20;
         Open();
     }
 
@@ -70,6 +71,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             LogDevice = _device,
             MemorySize = (long)_options.MemoryMb << 20,
             PageSize = (long)_options.PageKb << 10,
+            SegmentSize = Math.Max((long)_options.SegmentMb << 20, (long)_options.PageKb << 10),
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
             TryRecoverLatest = false,
@@ -205,7 +207,8 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
     }
 
-    private static byte[] ClaimBytes(EventClaim claim) => MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node });
+    private static byte[] ClaimBytes(EventClaim claim) =>
+        MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node, At = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
 
     public ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
         Decode<string>(Gated((site, customerId), static (s, a) => s.ReadBytes(StoreKeys.Customer, a.site, a.customerId), ct));
@@ -360,6 +363,13 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             _checkpoints.Purge(token);
             return false;
         }
+        if (Interlocked.Exchange(ref _compactedSinceCheckpoint, 0) == 1)
+        {
+            // This checkpoint deleted the log files before the compacted start, which older checkpoints still
+            // point into: only this one can be recovered now (the next one restores the fallback).
+            _keptLogCheckpoints.Clear();
+            _keptIndexCheckpoints.Clear();
+        }
         Keep(_keptLogCheckpoints, token, index: false);
         if (full)
         {
@@ -386,6 +396,55 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             }
         }
     }
+
+    /// <summary>
+    /// Compacts the profile log in steps of <see cref="CompactStep"/> bytes, each under the gate (a few
+    /// milliseconds), once the log is larger than its compaction threshold: FASTER copies the live records of
+    /// the oldest part to the tail and moves the log's start past it, dropping overwritten versions, deleted
+    /// profiles and expired event-id claims. Only the read-only part can be compacted. The next checkpoint
+    /// deletes the old files (FASTER truncates at each checkpoint), so until the one after it there is no older
+    /// checkpoint to fall back to.
+    /// When much of the log stays live, the threshold grows to twice what remains, so live data is not copied round and round.
+    /// </summary>
+    public async ValueTask<long> CompactAsync(DateTimeOffset claimsBefore, CancellationToken ct = default)
+    {
+        var expiry = new ClaimExpiry(claimsBefore.ToUnixTimeMilliseconds());
+        long compacted = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            await _gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                var log = _store.Log;
+                if (compacted == 0 && log.TailAddress - log.BeginAddress < _compactAbove)
+                {
+                    return 0;
+                }
+                var until = Math.Min(log.SafeReadOnlyAddress, log.BeginAddress + CompactStep);
+                if (until <= log.BeginAddress)
+                {
+                    break;
+                }
+                var begin = log.BeginAddress;
+                _session.Compact(until, CompactionType.Scan, expiry);
+                compacted += until - begin;
+                Volatile.Write(ref _compactedSinceCheckpoint, 1);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+            await Task.Yield();
+        }
+        var remaining = _store.Log.TailAddress - _store.Log.BeginAddress;
+        _compactAbove = Math.Max((long)_options.CompactAboveMb << 20, 2 * remaining);
+        Log.StoreCompacted(_logger, compacted >> 20, remaining >> 20);
+        return compacted;
+    }
+
+    private const long CompactStep = 8L << 20;
+    private long _compactAbove;
+    private int _compactedSinceCheckpoint;
 
     public ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default) =>
         Done(Gated((site, deltas, seq), static (s, a) =>
@@ -574,6 +633,29 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     {
         [Key(0)] public long Seq { get; set; }
         [Key(1)] public string Node { get; set; } = "";
+
+        /// <summary>When the claim was made (Unix ms; 0 in claims of older builds, which expire at the first compaction).</summary>
+        [Key(2)] public long At { get; set; }
+    }
+
+    /// <summary>Tells FASTER's compaction which live records to drop: event-id claims older than the dedupe window.</summary>
+    private readonly struct ClaimExpiry(long beforeMs) : ICompactionFunctions<SpanByte, SpanByte>
+    {
+        public bool IsDeleted(ref SpanByte key, ref SpanByte value)
+        {
+            if (key.Length == 0 || key.AsReadOnlySpan()[0] != StoreKeys.EventId)
+            {
+                return false;
+            }
+            var reader = new MessagePackReader(value.AsReadOnlySpan().ToArray());
+            var fields = reader.ReadArrayHeader();
+            for (var i = 0; i < 2 && i < fields; i++)
+            {
+                reader.Skip();
+            }
+            var at = fields > 2 ? reader.ReadInt64() : 0;
+            return at < beforeMs;
+        }
     }
 
     [MessagePackObject]

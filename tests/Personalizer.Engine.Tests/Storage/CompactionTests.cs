@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Personalizer.Engine.Pipeline;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Storage.Faster;
+
+namespace Personalizer.Engine.Tests.Storage;
+
+/// <summary>The profile log is compacted: overwritten versions and expired event-id claims leave it, live profiles stay.</summary>
+public sealed class CompactionTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private FasterProfileStore Open() => new(Path.Combine(_folder.Path, "profiles"),
+        new FasterOptions { MemoryMb = 4, PageKb = 64, IndexMb = 1, SegmentMb = 4, CompactAboveMb = 1 }, NullLogger.Instance);
+
+    [Fact]
+    public async Task CompactionKeepsLiveProfilesAndDropsExpiredClaims()
+    {
+        await using (var store = Open())
+        {
+            // 500 visitors, each written 40 times with a growing history: far more log than live data.
+            for (var round = 0; round < 40; round++)
+            {
+                for (var v = 0; v < 500; v++)
+                {
+                    var profile = await store.GetAsync("s", $"v{v}") ?? new VisitorProfile { VisitorId = $"v{v}" };
+                    profile.PageViews++;
+                    profile.PurchasedItems = [.. Enumerable.Range(0, 20 + round).Select(i => $"item-{round}-{i}")];
+                    await store.PutAsync("s", profile, new EventClaims(new EventClaim("", round * 1000 + v + 1), [$"e{round}"]));
+                }
+            }
+            Assert.NotNull(await store.GetEventClaimAsync("s", "v0", "e0"));
+
+            // Everything claimed before tomorrow is older than the window: the claims in the compacted part go.
+            var compacted = await store.CompactAsync(DateTimeOffset.UtcNow.AddDays(1));
+            Assert.True(compacted > 0);
+            Assert.Null(await store.GetEventClaimAsync("s", "v0", "e0"));
+            for (var v = 0; v < 500; v++)
+            {
+                Assert.Equal(40, (await store.GetAsync("s", $"v{v}"))!.PageViews);
+            }
+            Assert.True(await store.CheckpointAsync(new CheckpointMarker(0, 1), full: true));
+        }
+
+        // Recovered after the checkpoint that followed the compaction: every profile as it was.
+        await using (var store = Open())
+        {
+            Assert.NotNull(await store.RecoverAsync());
+            for (var v = 0; v < 500; v++)
+            {
+                Assert.Equal(40, (await store.GetAsync("s", $"v{v}"))!.PageViews);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ClaimsWithinTheWindowSurviveCompaction()
+    {
+        await using var store = Open();
+        for (var round = 0; round < 40; round++)
+        {
+            for (var v = 0; v < 500; v++)
+            {
+                var profile = await store.GetAsync("s", $"v{v}") ?? new VisitorProfile { VisitorId = $"v{v}" };
+                profile.PurchasedItems = [.. Enumerable.Range(0, 20 + round).Select(i => $"item-{round}-{i}")];
+                await store.PutAsync("s", profile, new EventClaims(new EventClaim("", round * 1000 + v + 1), [$"e{round}"]));
+            }
+        }
+        Assert.True(await store.CompactAsync(DateTimeOffset.UtcNow.AddDays(-7)) > 0);
+        Assert.Equal(new EventClaim("", 1), await store.GetEventClaimAsync("s", "v0", "e0"));
+    }
+}
