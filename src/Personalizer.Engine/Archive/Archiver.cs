@@ -26,6 +26,7 @@ public sealed partial class Archiver(
     private readonly SemaphoreSlim _running = new(1, 1);
     private ArchiveState _state = ArchiveState.Load(settings.StatePath);
     private int _readers;
+    private HashSet<(string Site, string Visitor)>? _denied; // visitors whose latest consent is a refusal (the archiver's own)
 
     /// <summary>What the archive holds of this node's log: the log address and sequence number up to which records are archived.</summary>
     public (long Address, long Seq) Position
@@ -172,7 +173,50 @@ public sealed partial class Archiver(
         {
             pass.Erased += archive.Erase([.. _state.Erasures.Select(e => (e.Site, e.Visitor))]);
         }
-        var rows = archive.Write(node.Id, batch, (site, visitor, seq) => erasedAt.TryGetValue((site, visitor), out var at) && seq < at);
+        // Consent as each record was applied: what the archive knew, then this batch's changes in order. A
+        // visitor who refused tracking leaves no row after the refusal (their events were dropped when applied).
+        _denied ??= [.. archive.TrackingDenied(null)];
+        var changes = new Dictionary<(string, string), List<(long Seq, bool Denied)>>();
+        foreach (var (seq, record) in batch)
+        {
+            if (record is PreferencesRecord preferences)
+            {
+                var key = (preferences.SiteId, preferences.VisitorId);
+                if (!changes.TryGetValue(key, out var list))
+                {
+                    changes[key] = list = [];
+                }
+                list.Add((seq, preferences.Preferences.Tracking == TrackingConsent.Denied));
+            }
+        }
+        bool DeniedAt(string site, string visitor, long seq)
+        {
+            var denied = _denied.Contains((site, visitor));
+            if (changes.TryGetValue((site, visitor), out var list))
+            {
+                foreach (var (at, value) in list)
+                {
+                    if (at < seq)
+                    {
+                        denied = value;
+                    }
+                }
+            }
+            return denied;
+        }
+        bool Erased(string site, string visitor, long seq) => erasedAt.TryGetValue((site, visitor), out var at) && seq < at;
+        var rows = archive.Write(node.Id, batch, (site, visitor, seq) => Erased(site, visitor, seq) || DeniedAt(site, visitor, seq), Erased);
+        foreach (var (key, list) in changes)
+        {
+            if (list[^1].Denied)
+            {
+                _denied.Add(key);
+            }
+            else
+            {
+                _denied.Remove(key);
+            }
+        }
         var last = batch[^1].Seq;
         Save(_state with { Seq = Math.Max(_state.Seq, last), Erasures = [] });
         return rows;

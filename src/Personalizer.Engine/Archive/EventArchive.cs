@@ -19,9 +19,10 @@ public sealed class EventArchive(ArchiveLayout layout)
     /// <summary>
     /// Writes the events and served decisions of <paramref name="records"/> (one node's, in log order) as
     /// one file per site and day, each named by the first sequence number of the batch: written again after
-    /// a crash, a batch replaces its own files. Rows for which <paramref name="skip"/> (site, visitor, sequence) is true are left out. Returns the rows written.
+    /// a crash, a batch replaces its own files. Events and decisions for which <paramref name="skip"/> (site, visitor,
+    /// sequence) is true are left out, and consent changes for which <paramref name="skipConsent"/> is. Returns the rows written.
     /// </summary>
-    public long Write(string node, IReadOnlyList<(long Seq, LogRecord Record)> records, Func<string, string, long, bool> skip)
+    public long Write(string node, IReadOnlyList<(long Seq, LogRecord Record)> records, Func<string, string, long, bool> skip, Func<string, string, long, bool> skipConsent)
     {
         if (records.Count == 0)
         {
@@ -55,14 +56,14 @@ public sealed class EventArchive(ArchiveLayout layout)
                 case ImpressionBatchRecord impressions:
                     foreach (var impression in impressions.Impressions)
                     {
-                        if (!skip(impressions.SiteId, impression.VisitorId, seq))
+                        if (impression.Consent != TrackingConsent.Denied && !skip(impressions.SiteId, impression.VisitorId, seq))
                         {
                             Add(impressions.SiteId, impression.At, seq, impression);
                         }
                     }
                     break;
                 case PreferencesRecord preferences:
-                    if (!skip(preferences.SiteId, preferences.VisitorId, seq))
+                    if (!skipConsent(preferences.SiteId, preferences.VisitorId, seq))
                     {
                         Add(preferences.SiteId, preferences.Preferences.UpdatedAt, seq, preferences);
                     }

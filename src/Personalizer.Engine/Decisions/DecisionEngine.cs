@@ -97,9 +97,14 @@ public sealed class DecisionEngine
             UnknownSlots = (IReadOnlyList<string>?)unknown ?? [],
             ConfigurationVersion = configuration.Version,
         };
+        var consent = context.Profile?.Preferences.Tracking ?? TrackingConsent.Unknown;
+        if (!request.Preview && consent != TrackingConsent.Denied)
+        {
+            // A visitor who refused tracking leaves no impression (so no counter and no archive row).
+            _impressions.Enqueue(site, ToImpression(request.VisitorId, context.NowMs, decision, consent));
+        }
         if (!request.Preview)
         {
-            _impressions.Enqueue(site, ToImpression(request.VisitorId, context.NowMs, decision));
             DecideMetrics.Decided(site, _time.GetElapsedTime(started).TotalMilliseconds);
         }
         return decision;
@@ -226,7 +231,7 @@ public sealed class DecisionEngine
         return new SlotDecision { SlotId = slot.Id, Items = trending.Items, Source = StrategyNames.Fallback, Reason = reason, Trace = trace };
     }
 
-    private static Impression ToImpression(string visitorId, long at, Decision decision)
+    private static Impression ToImpression(string visitorId, long at, Decision decision, TrackingConsent consent)
     {
         var slots = new SlotImpression[decision.Slots.Count];
         for (var i = 0; i < slots.Length; i++)
@@ -243,6 +248,6 @@ public sealed class DecisionEngine
             }
             slots[i] = new SlotImpression(s.SlotId, s.Variant?.Id, items, s.Source);
         }
-        return new Impression(decision.DecisionId, visitorId, at, slots);
+        return new Impression(decision.DecisionId, visitorId, at, slots) { Consent = consent };
     }
 }

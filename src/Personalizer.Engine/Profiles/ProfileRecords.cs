@@ -69,6 +69,9 @@ public sealed class Impression(string decisionId, string visitorId, long at, Slo
     [Key(1)] public string VisitorId { get; } = visitorId;
     [Key(2)] public long At { get; } = at;
     [Key(3)] public SlotImpression[] Slots { get; } = slots;
+
+    /// <summary>The visitor's tracking consent when decided (a denied visitor's decisions are never logged; unknown in older records).</summary>
+    [Key(4)] public TrackingConsent Consent { get; init; }
 }
 
 [MessagePackObject]

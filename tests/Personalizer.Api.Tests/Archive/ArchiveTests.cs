@@ -114,6 +114,30 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task AVisitorWhoRefusedTrackingLeavesNoArchiveRowAfterTheRefusal()
+    {
+        await _site.SendEvents(ProductView("before", "private", "sku-run-001"), ProductView("other-1", "public", "sku-run-001")).AssertStatus(HttpStatusCode.Accepted);
+        await _site.PutJson("/v1/visitors/private/preferences", """{"tracking":"denied"}""").AssertStatus(HttpStatusCode.OK);
+        await _site.PostJson("/v1/decide", """{"visitorId":"private","slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
+        await _site.PostJson("/v1/decide", """{"visitorId":"public","slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
+        await _site.SendEvents(ProductView("after", "private", "sku-run-002"), ProductView("other-2", "public", "sku-run-002")).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+
+        using var connection = EventArchive.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = $"SELECT visitor_id, kind, coalesce(event_id, source) FROM read_parquet({ArchiveLayout.QuoteList(Files.Layout.Files("demo"))}) ORDER BY visitor_id, kind, 3";
+        using var reader = query.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add($"{reader.GetString(0)} {reader.GetString(1)} {reader.GetString(2)}");
+        }
+        Assert.Equal(["private consent denied", "private event before", "public decision rule", "public event other-1", "public event other-2"],
+            rows.Select(r => r.StartsWith("public decision", StringComparison.Ordinal) ? "public decision rule" : r));
+        Assert.DoesNotContain(History(), e => e.VisitorId == "private" && e.EventId == "after");
+    }
+
+    [Fact]
     public async Task AnAnalystQueriesTheArchiveButCannotWriteWithIt()
     {
         await _site.SendEvents(ProductView("q1", "x", "sku-run-001"), ProductView("q2", "y", "sku-run-002")).AssertStatus(HttpStatusCode.Accepted);

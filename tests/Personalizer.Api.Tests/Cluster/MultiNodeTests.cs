@@ -34,13 +34,16 @@ public sealed class MultiNodeTests : IAsyncLifetime
         }
     }
 
-    private async Task<ServiceProcess> NodeAsync(string name)
+    private async Task<ServiceProcess> NodeAsync(string name, int checkpointSeconds = 5, params string[] extra)
     {
-        var node = await ServiceProcess.StartAsync(Path.Combine(_root, name), checkpointSeconds: 5,
-            "--Personalizer:Store=Redis",
-            $"--Personalizer:Redis:Configuration={_redis.Endpoint}",
-            $"--Personalizer:Redis:KeyPrefix={_prefix}",
-            $"--Personalizer:NodeId={name}");
+        var node = await ServiceProcess.StartAsync(Path.Combine(_root, name), checkpointSeconds,
+            [
+                "--Personalizer:Store=Redis",
+                $"--Personalizer:Redis:Configuration={_redis.Endpoint}",
+                $"--Personalizer:Redis:KeyPrefix={_prefix}",
+                $"--Personalizer:NodeId={name}",
+                .. extra,
+            ]);
         _processes.Add(node);
         return node;
     }
@@ -53,6 +56,33 @@ public sealed class MultiNodeTests : IAsyncLifetime
         response.EnsureSuccessStatusCode();
         return (await response.Json()).GetProperty("slots").GetProperty(slot);
     }
+
+    [Fact]
+    public async Task AModelTrainedOnOneNodeLearnsFromEventsThatWentOnlyToTheOther()
+    {
+        var archive = Path.Combine(_root, "shared-archive");
+        Directory.CreateDirectory(archive);
+        string[] shared = ["--Personalizer:Archive:IntervalSeconds=1", $"--Personalizer:Archive:Path={archive}"];
+        var a = await NodeAsync("node-a", checkpointSeconds: 1, shared);
+        var b = await NodeAsync("node-b", checkpointSeconds: 1, shared);
+        string View(string id, string visitor, int item) => ProductViewOf(id, visitor, $"sku-run-00{1 + item % 5}");
+        await a.Client(PersonalizerApp.SiteKey).SendEvents([.. Enumerable.Range(0, 30).Select(i => View($"a{i}", $"on-a-{i % 10}", i))]).AssertStatus(HttpStatusCode.Accepted);
+        await b.Client(PersonalizerApp.SiteKey).SendEvents([.. Enumerable.Range(0, 30).Select(i => View($"b{i}", $"on-b-{i % 15}", i))]).AssertStatus(HttpStatusCode.Accepted);
+
+        // Node B's events reach the shared folder as its own files once checkpointed and archived.
+        var clock = Stopwatch.StartNew();
+        while (!Directory.EnumerateFiles(archive, "node-b-*.parquet", SearchOption.AllDirectories).Any() && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(200);
+        }
+        Assert.NotEmpty(Directory.EnumerateFiles(archive, "node-b-*.parquet", SearchOption.AllDirectories));
+
+        // Trained on node A: its own 10 visitors and node B's 15.
+        var trained = await (await a.Client(PersonalizerApp.AdminKey).PostAsync("/v1/models/train", null)).Json();
+        Assert.Equal(25, trained.GetProperty("users").GetInt32());
+    }
+
+    private static string ProductViewOf(string id, string visitor, string item) => HttpTestExtensions.ProductView(id, visitor, item);
 
     [Fact]
     public async Task AReportReadOnOneNodeCountsWhatTheOtherNodeServedAndSold()
