@@ -103,6 +103,29 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
         }
     }
 
+    /// <summary>An erased visitor leaves the experiments they were in: one exposed visitor less, their conversion and revenue taken back.</summary>
+    public override void Erasing(string site, VisitorProfile holder)
+    {
+        if (holder.Attribution is not { } memory)
+        {
+            return;
+        }
+        foreach (var exposure in memory.Exposures)
+        {
+            var key = CounterKeys.Experiment(exposure.Experiment, exposure.StartedAt);
+            Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Exposed), -1);
+            if (exposure.Converted)
+            {
+                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Converted), -1);
+            }
+            if (exposure.Revenue != 0)
+            {
+                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Revenue), -exposure.Revenue);
+                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.RevenueSquared), -(exposure.Revenue * exposure.Revenue));
+            }
+        }
+    }
+
     public override async ValueTask FlushAsync(string site, long seq)
     {
         if (_pending.Count == 0)

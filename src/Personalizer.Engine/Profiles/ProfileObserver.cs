@@ -36,6 +36,14 @@ public abstract class ProfileObserver
     {
     }
 
+    /// <summary>
+    /// A profile about to be erased (within the attempt, before <see cref="FlushAsync"/>): take back what
+    /// it contributed where that is known per visitor (an experiment arm's visitor, conversion and revenue).
+    /// </summary>
+    public virtual void Erasing(string site, VisitorProfile holder)
+    {
+    }
+
     /// <summary>The visitor's behaviour was erased (erasure, tracking refused).</summary>
     public virtual void Forgotten(string site, string visitorId)
     {

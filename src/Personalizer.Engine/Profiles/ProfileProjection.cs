@@ -220,6 +220,17 @@ public sealed class ProfileProjection : IProjection
         {
             return new ApplyOutcome { Found = true }; // a newer profile of the same id: the erasure already happened before it
         }
+        // The visitor's part of per-visitor counters goes first (guarded by this record's sequence number, like
+        // any counter write), then the profile: a checkpoint that holds the deletion holds the correction.
+        Begin(r.SiteId, seq);
+        foreach (var observer in _observers)
+        {
+            observer.Erasing(r.SiteId, profile);
+        }
+        foreach (var observer in _observers)
+        {
+            await observer.FlushAsync(r.SiteId, seq).ConfigureAwait(false);
+        }
         await _store.DeleteAsync(r.SiteId, profile.VisitorId).ConfigureAwait(false);
         await _store.DeleteAsync(r.SiteId, r.VisitorId).ConfigureAwait(false);
         foreach (var merged in profile.MergedVisitorIds)

@@ -35,6 +35,32 @@ public sealed class ExperimentsApiTests() : ApiTest()
     }
 
     [Fact]
+    public async Task AnErasedVisitorLeavesTheResultsAtOnce()
+    {
+        await Admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
+        var arms = new Dictionary<string, string>();
+        for (var i = 0; i < 10; i++)
+        {
+            arms[$"e-{i}"] = (await HeroSourceAsync($"e-{i}"))["experiment:hero-test/".Length..];
+        }
+        await Site.SendEvents(
+            """{"eventId":"b1","type":"purchase","visitorId":"e-0","orderId":"o1","lines":[{"itemId":"sku-run-001","quantity":1,"price":40}]}""",
+            """{"eventId":"b2","type":"purchase","visitorId":"e-0","orderId":"o2","lines":[{"itemId":"sku-run-001","quantity":1,"price":10}]}""",
+            """{"eventId":"b3","type":"purchase","visitorId":"e-1","orderId":"o3","lines":[{"itemId":"sku-run-001","quantity":1,"price":25}]}""").AssertStatus(HttpStatusCode.Accepted);
+        var before = (await ResultsWhenExposedAsync("hero-test", 10)).GetProperty("arms").EnumerateArray().ToDictionary(a => a.GetProperty("arm").GetString()!);
+
+        await Admin.DeleteAsync("/v1/profiles/e-0").AssertStatus(HttpStatusCode.NoContent);
+
+        var after = (await ResultsWhenExposedAsync("hero-test", 9)).GetProperty("arms").EnumerateArray().ToDictionary(a => a.GetProperty("arm").GetString()!);
+        var arm = arms["e-0"];
+        Assert.Equal(before[arm].GetProperty("exposures").GetInt32() - 1, after[arm].GetProperty("exposures").GetInt32());
+        Assert.Equal(before[arm].GetProperty("conversions").GetInt32() - 1, after[arm].GetProperty("conversions").GetInt32());
+        Assert.Equal(before[arm].GetProperty("revenue").GetDouble() - 50, after[arm].GetProperty("revenue").GetDouble(), 6);
+        var other = arm == "A" ? "B" : "A";
+        Assert.Equal(before[other].GetProperty("exposures").GetInt32(), after[other].GetProperty("exposures").GetInt32());
+    }
+
+    [Fact]
     public async Task ASimulatedExperimentRecoversTheTrueUpliftWithinItsInterval()
     {
         await Admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
