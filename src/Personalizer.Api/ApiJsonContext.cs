@@ -16,6 +16,7 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(EventBatchResponse))]
 [JsonSerializable(typeof(EventRequest))]
 [JsonSerializable(typeof(EventImportResponse))]
+[JsonSerializable(typeof(Personalizer.Engine.Archive.CompactionReport))]
 [JsonSerializable(typeof(DecideRequest))]
 [JsonSerializable(typeof(DecideResponse))]
 [JsonSerializable(typeof(ProfileResponse))]

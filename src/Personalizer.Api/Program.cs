@@ -83,6 +83,7 @@ app.MapExperimentsApi();
 app.MapCrmApi();
 app.MapTriggersApi();
 app.MapRecommendationsApi();
+app.MapDataApi();
 
 app.Run();
 

@@ -115,6 +115,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<Archiver>();
         services.TryAddSingleton<IArchivePosition>(sp => sp.GetRequiredService<Archiver>());
         services.TryAddSingleton<EventHistory>();
+        services.TryAddSingleton<DataCompaction>();
         services.TryAddSingleton<EventService>();
         services.TryAddSingleton<ProfileService>();
         services.TryAddSingleton<CatalogService>();

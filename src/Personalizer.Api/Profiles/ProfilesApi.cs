@@ -1,3 +1,5 @@
+using Personalizer.Engine.Archive;
+using Personalizer.Engine.Events;
 using Microsoft.AspNetCore.Mvc;
 using Personalizer.Api.Http;
 using Personalizer.Engine;
@@ -37,7 +39,7 @@ public static class ProfilesApi
             : TypedResults.Ok(profile.ToResponse(time.GetUtcNow().ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays, customers.Current(site)));
     }
 
-    private static async Task<IResult> ExportProfile(string visitorId, HttpContext http, ProfileService profiles, PersonalizerOptions options, CustomerModels customers, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ExportProfile(string visitorId, HttpContext http, ProfileService profiles, EventHistory history, PersonalizerOptions options, CustomerModels customers, TimeProvider time, CancellationToken ct)
     {
         if (JsonBody.InvalidId("visitorId", visitorId) is { } invalid)
         {
@@ -51,7 +53,12 @@ public static class ProfilesApi
         }
         var now = time.GetUtcNow();
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"profile-{visitorId}.json\"";
-        return TypedResults.Ok(new ProfileExport(site, now, profile.ToResponse(now.ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays, customers.Current(site))));
+        var (events, decisions) = await Task.Run(() => history.ReadVisitor(site, [profile.VisitorId, .. profile.MergedVisitorIds], ct), ct);
+        return TypedResults.Ok(new ProfileExport(site, now, profile.ToResponse(now.ToUnixTimeMilliseconds(), options.Profiles.AffinityHalfLifeDays, customers.Current(site)),
+            [.. events.Select(e => new ExportedEvent(e.EventId, EventTypes.Name(e.Type), e.VisitorId, DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.ItemId,
+                e.Quantity == 0 ? null : e.Quantity, e.Price == 0 ? null : e.Price, e.OrderId, e.Lines?.Select(l => new ExportedLine(l.ItemId, l.Quantity, l.Price)).ToList(),
+                e.Revenue == 0 ? null : e.Revenue, e.Currency, e.CustomerId, e.Query, e.SlotId, e.Variant, e.Url))],
+            [.. decisions.Select(d => new ExportedDecision(d.DecisionId, DateTimeOffset.FromUnixTimeMilliseconds(d.At), d.SlotId, d.Variant, d.Source, d.Items))]));
     }
 
     private static async Task<IResult> EraseProfile(string visitorId, HttpContext http, ProfileService profiles, CancellationToken ct)

@@ -54,7 +54,16 @@ public sealed record PreferencesResponse(bool Personalization, List<string> Inte
 
 public sealed record PreferencesRequest(bool? Personalization, List<string?>? Interests, List<string?>? ExcludedCategories, string? Tracking);
 
-public sealed record ProfileExport(string Site, DateTimeOffset ExportedAt, ProfileResponse Profile);
+/// <param name="Events">Every event held about the visitor, archived or recent, in time order.</param>
+/// <param name="Decisions">Every slot served to the visitor (one entry per slot of a decision), in time order.</param>
+public sealed record ProfileExport(string Site, DateTimeOffset ExportedAt, ProfileResponse Profile, IReadOnlyList<ExportedEvent> Events, IReadOnlyList<ExportedDecision> Decisions);
+
+public sealed record ExportedEvent(string EventId, string Type, string VisitorId, DateTimeOffset Timestamp, string? ItemId, int? Quantity, double? Price,
+    string? OrderId, IReadOnlyList<ExportedLine>? Lines, double? Revenue, string? Currency, string? CustomerId, string? Query, string? SlotId, string? Variant, string? Url);
+
+public sealed record ExportedLine(string ItemId, int Quantity, double Price);
+
+public sealed record ExportedDecision(string DecisionId, DateTimeOffset At, string SlotId, string? Variant, string Source, IReadOnlyList<string>? Items);
 
 internal static class ProfilesMapping
 {

@@ -104,6 +104,9 @@ public static class ArchiveSchema
 
 public sealed record ArchivedLine(string ItemId, int Quantity, double Price);
 
+/// <summary>One slot of a served decision, as history keeps it.</summary>
+public sealed record ArchivedDecision(string DecisionId, long At, string SlotId, string? Variant, string Source, string[]? Items);
+
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(ArchivedLine[]), TypeInfoPropertyName = "LineArray")]
 [System.Text.Json.Serialization.JsonSerializable(typeof(string[]), TypeInfoPropertyName = "StringArray")]

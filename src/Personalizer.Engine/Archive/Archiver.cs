@@ -52,6 +52,25 @@ public sealed partial class Archiver(
         }
     }
 
+    /// <summary>Erased visitors whose bytes a full compaction still has to clear from the store and the log.</summary>
+    public IReadOnlyList<(string Site, string Visitor)> ToPurge
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. (_state.ToPurge ?? []).Select(e => (e.Site, e.Visitor))];
+            }
+        }
+    }
+
+    /// <summary>A full compaction cleared these: they leave the state file too.</summary>
+    public void Purged(IReadOnlyCollection<(string Site, string Visitor)> done)
+    {
+        var set = done.ToHashSet();
+        Save(_state with { ToPurge = [.. (_state.ToPurge ?? []).Where(e => !set.Contains((e.Site, e.Visitor)))] });
+    }
+
     /// <summary>
     /// Marks a reader of the log's tail: the log is not truncated until it is disposed. Gives the position
     /// the reader must start the tail from (everything before it is in the archive).
@@ -218,7 +237,7 @@ public sealed partial class Archiver(
             }
         }
         var last = batch[^1].Seq;
-        Save(_state with { Seq = Math.Max(_state.Seq, last), Erasures = [] });
+        Save(_state with { Seq = Math.Max(_state.Seq, last), Erasures = [], ToPurge = [.. _state.ToPurge ?? [], .. _state.Erasures] });
         return rows;
     }
 
@@ -294,7 +313,8 @@ public sealed class ArchivePass
 }
 
 /// <summary>This node's archiving position and the erasures still to rewrite, kept in <c>state/archive.json</c>.</summary>
-public sealed record ArchiveState(long Address, long Seq, IReadOnlyList<ArchiveState.Erasure> Erasures)
+/// <param name="ToPurge">Erasures done in the archive whose bytes may still be in the store's files and the log (<see cref="DataCompaction"/> clears them).</param>
+public sealed record ArchiveState(long Address, long Seq, IReadOnlyList<ArchiveState.Erasure> Erasures, IReadOnlyList<ArchiveState.Erasure>? ToPurge = null)
 {
     public sealed record Erasure(string Site, string Visitor);
 

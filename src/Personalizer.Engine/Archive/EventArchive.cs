@@ -137,6 +137,43 @@ public sealed class EventArchive(ArchiveLayout layout)
         }
     }
 
+    /// <summary>One visitor's archived events and served decisions (theirs and those of the visitor ids merged into them), in time order.</summary>
+    public (List<TrackedEvent> Events, List<ArchivedDecision> Decisions) ReadVisitor(string site, IReadOnlyCollection<string> visitorIds)
+    {
+        var events = new List<TrackedEvent>();
+        var decisions = new List<ArchivedDecision>();
+        var files = Layout.Files(site);
+        if (files.Count == 0 || visitorIds.Count == 0)
+        {
+            return (events, decisions);
+        }
+        using var connection = Open();
+        FillExcluded(connection, [.. visitorIds.Select(v => (site, v))]);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"""
+                SELECT {ArchiveSchema.EventColumns} FROM {Source(files)} a WHERE kind = 'event' AND visitor_id IN (SELECT visitor_id FROM excluded)
+                QUALIFY row_number() OVER (PARTITION BY visitor_id, event_id ORDER BY ts, node, seq) = 1 ORDER BY ts, node, seq
+                """;
+            using var reader = (DuckDBDataReader)command.ExecuteReader();
+            while (reader.Read())
+            {
+                events.Add(ArchiveSchema.ReadEvent(reader));
+            }
+        }
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT decision_id, epoch_ms(ts), slot_id, variant, source, items FROM {Source(files)} WHERE kind = 'decision' AND visitor_id IN (SELECT visitor_id FROM excluded) ORDER BY ts, node, seq";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                decisions.Add(new ArchivedDecision(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetString(4), reader.IsDBNull(5) ? null : System.Text.Json.JsonSerializer.Deserialize(reader.GetString(5), ArchiveJson.Default.StringArray)));
+            }
+        }
+        return (events, decisions);
+    }
+
     /// <summary>Which of <paramref name="keys"/> (site, visitor, event id) the archive already holds.</summary>
     public HashSet<(string Site, string Visitor, string EventId)> Existing(IReadOnlyCollection<(string Site, string Visitor, string EventId)> keys)
     {

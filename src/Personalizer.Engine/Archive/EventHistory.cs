@@ -15,6 +15,40 @@ public sealed class EventHistory(EventArchive archive, IArchivePosition archiver
 {
     private const int BatchSize = 1024;
 
+    /// <summary>
+    /// Everything history holds about one visitor (and the visitor ids merged into them): events, each id
+    /// once, and the slots of the decisions served, archived and in the log's tail, in time order. For export.
+    /// </summary>
+    public (List<TrackedEvent> Events, List<ArchivedDecision> Decisions) ReadVisitor(string site, IReadOnlyCollection<string> visitorIds, CancellationToken ct = default)
+    {
+        using var lease = archiver.BeginRead();
+        var (events, decisions) = archive.ReadVisitor(site, visitorIds);
+        var ids = visitorIds.ToHashSet(StringComparer.Ordinal);
+        var seen = events.Select(e => (e.VisitorId, e.EventId)).ToHashSet();
+        foreach (var (seq, record) in LogReader.Read(log, types, Math.Max(lease.Address, log.BeginAddress), ct: ct))
+        {
+            if (seq <= lease.Seq || record.Site != site)
+            {
+                continue;
+            }
+            if (record is EventBatchRecord batch)
+            {
+                events.AddRange(batch.Events.Where(e => ids.Contains(e.VisitorId) && seen.Add((e.VisitorId, e.EventId))));
+            }
+            else if (record is ImpressionBatchRecord impressions)
+            {
+                foreach (var impression in impressions.Impressions)
+                {
+                    if (ids.Contains(impression.VisitorId) && impression.Consent != TrackingConsent.Denied)
+                    {
+                        decisions.AddRange(impression.Slots.Select(s => new ArchivedDecision(impression.DecisionId, impression.At, s.SlotId, s.Variant, s.Source, s.Items)));
+                    }
+                }
+            }
+        }
+        return ([.. events.OrderBy(e => e.Timestamp)], [.. decisions.OrderBy(d => d.At)]);
+    }
+
     /// <summary>The records, each with its sequence number; archived ones carry the archive's position (all of them are at or before it).</summary>
     public IEnumerable<(long Seq, LogRecord Record)> Read(string? site, CancellationToken ct = default)
     {

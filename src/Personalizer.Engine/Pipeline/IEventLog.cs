@@ -18,6 +18,9 @@ public interface IEventLog : IDisposable
     /// <summary>Drops the entries before <paramref name="address"/> (made durable by the next commit).</summary>
     void TruncateUntil(long address);
 
+    /// <summary>Bytes of one log file: truncation deletes whole files.</summary>
+    long SegmentSize { get; }
+
     long TailAddress { get; }
 
     long CommittedUntilAddress { get; }

@@ -115,6 +115,36 @@ public sealed class Ledger : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Fills the rest of the log's current file with entries that are never applied (sequence 0), so that
+    /// everything written so far lies in files that truncation can delete whole (erasure: no byte of an
+    /// erased visitor may stay behind in a half-used file). Returns the address where the next record goes.
+    /// </summary>
+    public async Task<long> RollLogAsync(CancellationToken ct = default)
+    {
+        long tail;
+        lock (_enqueueLock)
+        {
+            if (!_accepting || _logFailure is not null)
+            {
+                throw new LedgerUnavailableException(_logFailure ?? "The service is not ready for writes.");
+            }
+            var segment = _log.SegmentSize;
+            var boundary = (_log.TailAddress / segment + 1) * segment;
+            var filler = new byte[(int)Math.Min(1 << 20, segment / 8)]; // zeros: sequence 0
+            while (_log.TailAddress < boundary)
+            {
+                _log.Enqueue(filler);
+            }
+            tail = _log.TailAddress;
+        }
+        await _log.CommitAsync(ct).ConfigureAwait(false);
+        return tail;
+    }
+
+    /// <summary>Makes a truncation durable now (the log deletes the files before its start when it commits).</summary>
+    public ValueTask CommitLogAsync(CancellationToken ct = default) => _log.CommitAsync(ct);
+
     /// <summary>Highest sequence number handed out.</summary>
     public long LastSeq => Interlocked.Read(ref _seq);
 

@@ -58,6 +58,13 @@ public interface IProfileStore : ICheckpointStore, IAsyncDisposable
     /// of log compacted (0 for a store that expires by itself, as Redis does with TTLs).
     /// </summary>
     ValueTask<long> CompactAsync(DateTimeOffset claimsBefore, CancellationToken ct = default) => ValueTask.FromResult(0L);
+
+    /// <summary>
+    /// For erasure: rewrites the whole stored log so that no byte of <paramref name="erased"/> (their profiles,
+    /// event-id claims, customer index entries) stays behind in any file once two more checkpoints are taken.
+    /// Holds the store for its duration (a maintenance operation). No-op for a store whose deletes are physical (Redis).
+    /// </summary>
+    ValueTask PurgeAsync(IReadOnlyCollection<(string Site, string Visitor)> erased, DateTimeOffset claimsBefore, CancellationToken ct = default) => ValueTask.CompletedTask;
 }
 
 /// <summary>The log record (node and sequence number) that first applied an event id.</summary>

@@ -138,6 +138,25 @@ public sealed class ArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task AProfileExportHoldsTheArchivedAndRecentEventsAndDecisions()
+    {
+        await _site.SendEvents(ProductView("old-1", "me", "sku-run-001"), Purchase("old-2", "me", "sku-run-002"), ProductView("not-mine", "you", "sku-run-001")).AssertStatus(HttpStatusCode.Accepted);
+        await _site.PostJson("/v1/decide", """{"visitorId":"me","slots":["home-hero","home-recs"]}""").AssertStatus(HttpStatusCode.OK);
+        await _site.SendEvents(PageView("flush", "you")).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+        await _site.SendEvents(ProductView("new-1", "me", "sku-run-003")).AssertStatus(HttpStatusCode.Accepted); // still in the log
+
+        var export = await (await _admin.GetAsync("/v1/profiles/me/export")).Json();
+        Assert.Equal(["old-1", "old-2", "new-1"], export.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("eventId").GetString()));
+        var purchase = export.GetProperty("events")[1];
+        Assert.Equal("purchase", purchase.GetProperty("type").GetString());
+        Assert.Equal(12.5, purchase.GetProperty("lines")[0].GetProperty("price").GetDouble());
+        var decisions = export.GetProperty("decisions").EnumerateArray().ToList();
+        Assert.Equal(["home-hero", "home-recs"], decisions.Select(d => d.GetProperty("slotId").GetString()).Order());
+        Assert.Single(decisions.Select(d => d.GetProperty("decisionId").GetString()).Distinct());
+    }
+
+    [Fact]
     public async Task AnAnalystQueriesTheArchiveButCannotWriteWithIt()
     {
         await _site.SendEvents(ProductView("q1", "x", "sku-run-001"), ProductView("q2", "y", "sku-run-002")).AssertStatus(HttpStatusCode.Accepted);

@@ -83,6 +83,8 @@ public sealed class FasterEventLog : IEventLog
 
     public long TailAddress => _log.TailAddress;
 
+    public long SegmentSize => 1L << _segmentBits;
+
     public long CommittedUntilAddress => _log.CommittedUntilAddress;
 
     public long BeginAddress => _log.BeginAddress;

@@ -442,6 +442,48 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         return compacted;
     }
 
+    public async ValueTask PurgeAsync(IReadOnlyCollection<(string Site, string Visitor)> erased, DateTimeOffset claimsBefore, CancellationToken ct = default)
+    {
+        var prefixes = erased.Select(e => ClaimPrefix(e.Site, e.Visitor)).ToArray();
+        var expiry = new ClaimExpiry(claimsBefore.ToUnixTimeMilliseconds(), prefixes);
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var log = _store.Log;
+            // 1. Everything to the read-only part, and all of it compacted: only live records remain, copied to the tail.
+            log.ShiftReadOnlyAddress(log.TailAddress, wait: true);
+            _session.Compact(log.SafeReadOnlyAddress, CompactionType.Scan, expiry);
+            // 2. Fill the current file with padding records, so that the live copies move to the next file and the
+            //    whole old file lies before the log's start (deleted by the next checkpoint).
+            var segment = Math.Max((long)_options.SegmentMb << 20, (long)_options.PageKb << 10);
+            var boundary = (log.TailAddress / segment + 1) * segment;
+            var filler = new byte[Math.Max(1, ((_options.PageKb << 10) / 4) - 64)];
+            var padding = 0;
+            while (log.TailAddress < boundary)
+            {
+                Write(StoreKeys.Meta, "", "pad-" + padding++, filler);
+            }
+            for (var i = 0; i < padding; i++)
+            {
+                Delete(StoreKeys.Meta, "", "pad-" + i);
+            }
+            log.ShiftReadOnlyAddress(log.TailAddress, wait: true);
+            _session.Compact(log.SafeReadOnlyAddress, CompactionType.Scan, expiry);
+            Volatile.Write(ref _compactedSinceCheckpoint, 1);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static byte[] ClaimPrefix(string site, string visitor)
+    {
+        var id = visitor + "/";
+        var key = new byte[StoreKeys.MaxLength(site, id)];
+        return key[..StoreKeys.Write(key, StoreKeys.EventId, site, id)];
+    }
+
     private const long CompactStep = 8L << 20;
     private long _compactAbove;
     private int _compactedSinceCheckpoint;
@@ -638,14 +680,27 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         [Key(2)] public long At { get; set; }
     }
 
-    /// <summary>Tells FASTER's compaction which live records to drop: event-id claims older than the dedupe window.</summary>
-    private readonly struct ClaimExpiry(long beforeMs) : ICompactionFunctions<SpanByte, SpanByte>
+    /// <summary>
+    /// Tells FASTER's compaction which live records to drop: event-id claims older than the dedupe window,
+    /// and every claim of an erased visitor (keys <c>e SITE 0 VISITOR/EVENT</c>).
+    /// </summary>
+    private readonly struct ClaimExpiry(long beforeMs, byte[][]? erasedPrefixes = null) : ICompactionFunctions<SpanByte, SpanByte>
     {
         public bool IsDeleted(ref SpanByte key, ref SpanByte value)
         {
             if (key.Length == 0 || key.AsReadOnlySpan()[0] != StoreKeys.EventId)
             {
                 return false;
+            }
+            if (erasedPrefixes is not null)
+            {
+                foreach (var prefix in erasedPrefixes)
+                {
+                    if (key.AsReadOnlySpan().StartsWith(prefix))
+                    {
+                        return true;
+                    }
+                }
             }
             var reader = new MessagePackReader(value.AsReadOnlySpan().ToArray());
             var fields = reader.ReadArrayHeader();
