@@ -58,6 +58,8 @@ public sealed class PersonalizerOptions
     public Crm.CrmOptions Crm { get; set; } = new();
 
     public Archive.ArchiveOptions Archive { get; set; } = new();
+
+    public Archive.RetentionOptions Retention { get; set; } = new();
 }
 
 public enum StoreKind

@@ -112,6 +112,7 @@ public static class PersonalizerServiceCollectionExtensions
             return new ArchiveSettings(o.Archive.Path ?? Path.Combine(o.DataPath, "archive"), Path.Combine(o.DataPath, "state", "archive.json"), o.Archive);
         });
         services.TryAddSingleton(sp => new EventArchive(new ArchiveLayout(sp.GetRequiredService<ArchiveSettings>().Root)));
+        services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Retention);
         services.TryAddSingleton<Archiver>();
         services.TryAddSingleton<IArchivePosition>(sp => sp.GetRequiredService<Archiver>());
         services.TryAddSingleton<EventHistory>();
@@ -231,6 +232,7 @@ internal sealed class NestedOptionsValidator : IValidateOptions<PersonalizerOpti
         Check("Redis", options.Redis, failures);
         Check("Crm", options.Crm, failures);
         Check("Archive", options.Archive, failures);
+        Check("Retention", options.Retention, failures);
         foreach (var (site, s) in options.Sites)
         {
             if (!Ids.IsValid(site))

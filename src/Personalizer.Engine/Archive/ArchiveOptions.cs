@@ -14,11 +14,22 @@ public sealed class ArchiveOptions
     /// <summary>Seconds between two moves of checkpointed records from the log into the archive.</summary>
     [Range(1, 86_400)]
     public int IntervalSeconds { get; set; } = 60;
+}
 
+/// <summary>How long history and duplicate detection last (<c>Personalizer:Retention</c>).</summary>
+public sealed class RetentionOptions
+{
     /// <summary>
     /// Archive days older than this many days (by the day of the records) are deleted; 0 keeps the history
     /// for ever (the default: lifetime-value models and imported order histories need years).
     /// </summary>
     [Range(0, 36_500)]
-    public int RetentionDays { get; set; }
+    public int Days { get; set; }
+
+    /// <summary>
+    /// Days an event id is remembered for duplicate detection (a client's retry within it is a duplicate);
+    /// older claims leave the profile log when it is compacted. Redis expires them with <c>Redis:EventIdTtlDays</c>.
+    /// </summary>
+    [Range(1, 3650)]
+    public int EventIdDays { get; set; } = 7;
 }

@@ -16,10 +16,10 @@ public sealed record ArchiveSettings(string Root, string StatePath, ArchiveOptio
 /// truncated up to it (never past what the older kept checkpoint replays, nor while a reader is reading
 /// the log's tail). Erasures met on the way rewrite the archive files that hold the visitor. Then closed
 /// days are merged to one file per node, days past retention are deleted, and the profile store compacts
-/// its log (dropping event-id claims older than <c>Profiles:EventIdWindowDays</c>).
+/// its log (dropping event-id claims older than <c>Retention:EventIdDays</c>).
 /// </summary>
 public sealed partial class Archiver(
-    Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, IProfileStore store, ProfileOptions profiles, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
+    Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, IProfileStore store, RetentionOptions retention, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
 {
     private const int MaxRecordsPerFile = 50_000;
     private readonly Lock _lock = new();
@@ -121,7 +121,7 @@ public sealed partial class Archiver(
         {
             var pass = await Task.Run(() => RunOnce(ct), ct).ConfigureAwait(false);
             // The store's housekeeping: overwritten versions and expired event-id claims leave the profile log.
-            pass.Compacted = await store.CompactAsync(time.GetUtcNow().AddDays(-profiles.EventIdWindowDays), ct).ConfigureAwait(false);
+            pass.Compacted = await store.CompactAsync(time.GetUtcNow().AddDays(-retention.EventIdDays), ct).ConfigureAwait(false);
             return pass;
         }
         finally
@@ -156,7 +156,7 @@ public sealed partial class Archiver(
         }
         var today = time.GetUtcNow().UtcDateTime;
         pass.Merged = archive.MergeClosedDays(node.Id, ArchiveLayout.Day(time.GetUtcNow().ToUnixTimeMilliseconds()));
-        pass.Expired = settings.Options.RetentionDays == 0 ? 0 : archive.DeleteDaysBefore(ArchiveLayout.Day(new DateTimeOffset(today.AddDays(-settings.Options.RetentionDays)).ToUnixTimeMilliseconds()));
+        pass.Expired = retention.Days == 0 ? 0 : archive.DeleteDaysBefore(ArchiveLayout.Day(new DateTimeOffset(today.AddDays(-retention.Days)).ToUnixTimeMilliseconds()));
         if (pass.Rows > 0 || pass.Erased > 0)
         {
             LogArchived(logger, pass.Rows, pass.Erased, pass.Merged, pass.Expired, pass.LogBegin, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);

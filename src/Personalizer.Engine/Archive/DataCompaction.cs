@@ -17,7 +17,7 @@ public sealed record CompactionReport(int ArchiveFilesRewritten, int VisitorsPur
 /// commit that follows deletes its old files. Afterwards no file of the data folder holds an erased visitor's id.
 /// Writes and decides go on meanwhile; the store is held while it rewrites its log.
 /// </summary>
-public sealed partial class DataCompaction(Ledger ledger, Archiver archiver, IProfileStore store, ProfileOptions profiles, TimeProvider time, ILogger<DataCompaction> logger) : IDisposable
+public sealed partial class DataCompaction(Ledger ledger, Archiver archiver, IProfileStore store, RetentionOptions retention, TimeProvider time, ILogger<DataCompaction> logger) : IDisposable
 {
     private readonly SemaphoreSlim _one = new(1, 1);
 
@@ -31,7 +31,7 @@ public sealed partial class DataCompaction(Ledger ledger, Archiver archiver, IPr
             var first = await archiver.RunOnceAsync(ct).ConfigureAwait(false);
             var purge = archiver.ToPurge;
             await ledger.RollLogAsync(ct).ConfigureAwait(false);
-            await store.PurgeAsync(purge, time.GetUtcNow().AddDays(-profiles.EventIdWindowDays), ct).ConfigureAwait(false);
+            await store.PurgeAsync(purge, time.GetUtcNow().AddDays(-retention.EventIdDays), ct).ConfigureAwait(false);
             for (var i = 0; i < 2; i++)
             {
                 if (!await ledger.CheckpointAsync(ct).ConfigureAwait(false))

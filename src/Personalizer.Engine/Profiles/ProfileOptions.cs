@@ -4,12 +4,6 @@ namespace Personalizer.Engine.Profiles;
 
 public sealed class ProfileOptions
 {
-    /// <summary>
-    /// Days an event id is remembered for duplicate detection (a client's retry within it is a duplicate);
-    /// older claims are dropped when the profile log is compacted. Redis expires them with <c>Redis:EventIdTtlDays</c>.
-    /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 3650)]
-    public int EventIdWindowDays { get; set; } = 7;
 
     [Range(1, 200)]
     public int RecentlyViewedLimit { get; set; } = 20;
