@@ -46,7 +46,8 @@ internal static class LoadTool
             }).ToList();
 
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
-            using var client = new HttpClient(handler) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(10) };
+            using var backoff = new Backoff(handler);
+            using var client = new HttpClient(backoff, disposeHandler: false) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(10) };
             Console.WriteLine($"{string.Join(", ", list.Select(s => $"{s.Name}: {s.Simulations[0].Describe()}"))}; warm-up {settings.WarmUp.TotalSeconds} s excluded");
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
             bounded.CancelAfter(total + TimeSpan.FromSeconds(60));
@@ -67,6 +68,10 @@ internal static class LoadTool
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "report.md"), markdown, ct);
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "report.html"), Report.Html(stats, title, Report.Table(stats)), ct);
             Console.Write(Report.Table(stats));
+            if (backoff.Throttled > 0)
+            {
+                Console.WriteLine($"rate-limited: {backoff.Throttled} answers 429; {backoff.Held} requests held back as they asked (counted as failed)");
+            }
             foreach (var (t, s, holds) in results.Where(r => !r.Item3))
             {
                 Console.WriteLine($"threshold broken: {t.Text} on {s.Scenario}/{s.Step}: {t.Measure(s):0.####}");

@@ -35,6 +35,7 @@ builder.Services.AddTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
+app.UseRequestLog();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // The console and the demo storefront: no script from anywhere but this service, and never framed.

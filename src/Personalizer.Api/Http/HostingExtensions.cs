@@ -24,6 +24,7 @@ public static class HostingExtensions
                 .SetIsOriginAllowed(origin => keys.Origins.Contains(origin.TrimEnd('/')))
                 .WithHeaders(ApiKeyAuthenticationHandler.HeaderName, "Content-Type", "X-Visitor-Id")
                 .WithMethods("GET", "POST", "PUT")
+                .WithExposedHeaders("Retry-After") // the snippet waits as long as a 429 asks
                 .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         return services;
     }

@@ -21,6 +21,7 @@ public sealed partial class ModelTraining(
     ILogger<ModelTraining> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _one = new(1, 1);
+    private readonly ModelMetrics _metrics = new(registry, sites, time);
 
     /// <summary>Trains the site now; null when it has no interactions to learn from.</summary>
     public async Task<RecommendationModel?> TrainAsync(string site, CancellationToken ct = default)
@@ -32,6 +33,7 @@ public sealed partial class ModelTraining(
             if (model is not null)
             {
                 await publisher.PublishAsync(model, ct).ConfigureAwait(false);
+                ModelMetrics.TrainingDuration.Record(model.TrainingSeconds, new KeyValuePair<string, object?>("site", site));
                 Trained(logger, site, model.Version, model.Interactions, model.TrainingSeconds);
             }
             return model;
@@ -91,6 +93,7 @@ public sealed partial class ModelTraining(
     public override void Dispose()
     {
         _one.Dispose();
+        _metrics.Dispose();
         base.Dispose();
     }
 
@@ -99,4 +102,39 @@ public sealed partial class ModelTraining(
 
     [LoggerMessage(21, LogLevel.Error, "Training a model for site '{Site}' failed; the previous model stays in use")]
     private static partial void TrainingFailed(ILogger logger, Exception exception, string site);
+}
+
+/// <summary>Training durations, and per site the serving model's age and size (its version is the label of the age gauge).</summary>
+internal sealed class ModelMetrics : IDisposable
+{
+    private static readonly System.Diagnostics.Metrics.Meter Shared = new("Personalizer");
+
+    public static readonly System.Diagnostics.Metrics.Histogram<double> TrainingDuration = Shared.CreateHistogram<double>(
+        "personalizer.model.training.duration", "s", "Time to train a site's model, from reading history to the published model.");
+
+    private readonly System.Diagnostics.Metrics.Meter _meter = new("Personalizer");
+
+    public ModelMetrics(ModelRegistry registry, ApiKeyRegistry sites, TimeProvider time)
+    {
+        _meter.CreateObservableGauge("personalizer.model.age", () => Models(registry, sites).Select(m =>
+            new System.Diagnostics.Metrics.Measurement<double>((time.GetUtcNow().ToUnixTimeMilliseconds() - m.CreatedAt) / 1000.0,
+                new KeyValuePair<string, object?>("site", m.Site), new KeyValuePair<string, object?>("version", m.Version))),
+            "s", "Age of the model each site is served from, labelled with its version.");
+        _meter.CreateObservableGauge("personalizer.model.items", () => Models(registry, sites).Select(m =>
+            new System.Diagnostics.Metrics.Measurement<int>(m.ItemIds.Length, new KeyValuePair<string, object?>("site", m.Site))),
+            "{item}", "Items in the model each site is served from.");
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<RecommendationModel> Models(ModelRegistry registry, ApiKeyRegistry sites)
+    {
+        foreach (var site in sites.SiteIds)
+        {
+            if (registry.Current(site) is { } model)
+            {
+                yield return model;
+            }
+        }
+    }
 }

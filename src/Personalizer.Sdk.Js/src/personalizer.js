@@ -60,15 +60,18 @@ function headers() {
 }
 
 async function send(path, init, retry) {
+  let wait = 500;
   try {
     const res = await fetch(cfg.endpoint + path, init);
-    if (res.status >= 500 && retry) throw new Error("" + res.status);
-    return res;
+    // Rate-limited: wait as long as the service asks (at most 30 s), then once more.
+    if (res.status === 429 && retry) wait = Math.min(30, +res.headers.get("Retry-After") || 1) * 1000;
+    else if (res.status >= 500 && retry) throw new Error("" + res.status);
+    else return res;
   } catch (e) {
     if (!retry) throw e;
-    await new Promise((r) => setTimeout(r, 500));
-    return send(path, init, false);
   }
+  await new Promise((r) => setTimeout(r, wait));
+  return send(path, init, false);
 }
 
 function context(extra) {
@@ -88,13 +91,18 @@ function track(type, props) {
 
 function flush(beacon) {
   if (!queue.length || !consented()) return;
-  const body = JSON.stringify({ events: queue.splice(0, 500) });
+  const events = queue.splice(0, 500);
+  const body = JSON.stringify({ events });
   if (beacon === true && navigator.sendBeacon) {
     // A beacon cannot carry headers: the public site key goes in the query, the body as text/plain.
     navigator.sendBeacon(cfg.endpoint + "/v1/events?key=" + encodeURIComponent(cfg.siteKey), new Blob([body], { type: "text/plain" }));
     return;
   }
-  send("/v1/events", { method: "POST", headers: headers(), body, keepalive: true }, true).catch(() => {});
+  // Still refused after the retry (429 or 5xx): the events go back to the queue, sent again in 5 s.
+  const requeue = () => { queue.unshift(...events); clearTimeout(timer); timer = setTimeout(flush, 5000); };
+  send("/v1/events", { method: "POST", headers: headers(), body, keepalive: true }, true)
+    .then((res) => { if (res.status === 429 || res.status >= 500) requeue(); })
+    .catch(requeue);
 }
 
 function escape(v) {

@@ -34,4 +34,22 @@ public sealed class RateLimitTests : IDisposable
         // Pages and health checks are not limited.
         Assert.Equal(HttpStatusCode.OK, (await limited.GetAsync("/healthz")).StatusCode);
     }
+
+    [Fact]
+    public async Task TheLoadToolHoldsBackAsLongAsA429Asks()
+    {
+        using var backoff = new Personalizer.LoadTests.Backoff(_app.Server.CreateHandler());
+        using var client = new HttpClient(backoff, disposeHandler: false) { BaseAddress = _app.Server.BaseAddress };
+        client.DefaultRequestHeaders.Add("X-Api-Key", PersonalizerApp.SiteKey);
+        var ok = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var response = await client.PostJson("/v1/decide", $$"""{"visitorId":"b-{{i}}","slots":["home-hero"]}""");
+            ok += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+        // The burst went through; then one 429 from the service, and the rest held back without being sent.
+        Assert.InRange(ok, 5, 12);
+        Assert.InRange(backoff.Throttled, 1, 3);
+        Assert.True(backoff.Held >= 40 - ok - 3, $"held {backoff.Held}");
+    }
 }

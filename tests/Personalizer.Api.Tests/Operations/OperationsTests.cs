@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 
 namespace Personalizer.Api.Tests.Operations;
@@ -74,8 +75,66 @@ public sealed class OperationsTests : IDisposable
         Assert.Contains("personalizer_log_commit_duration", text, StringComparison.Ordinal);
         Assert.Contains("personalizer_log_backlog", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_log_writable", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TrainingShowsInTheMetrics()
+    {
+        var site = _app.Client(PersonalizerApp.SiteKey);
+        await site.SendEvents([.. Enumerable.Range(0, 40).Select(i => HttpTestExtensions.ProductView($"mm-{i}", $"mv-{i % 8}", $"sku-run-00{1 + i % 5}"))]).AssertStatus(HttpStatusCode.Accepted);
+        await _app.Client(PersonalizerApp.AdminKey).PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.OK);
+        var text = await _app.Client(null).GetStringAsync("/metrics");
+        Assert.Contains("personalizer_model_training_duration_seconds", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_model_age_seconds{", text, StringComparison.Ordinal);
+        Assert.Contains("site=\"demo\"", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_model_items", text, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>One log line per request, with route, status, duration and site, and never a key.</summary>
+public sealed class RequestLogTests : IDisposable
+{
+    private readonly LogLines _lines = new();
+    private readonly PersonalizerApp _app;
+
+    public RequestLogTests() => _app = new(services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(_lines),
+        new() { ["Logging:LogLevel:Personalizer.Requests"] = "Information" });
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task EachRequestIsLoggedWithItsRouteStatusAndSiteButNoKey()
+    {
+        await _app.Client(PersonalizerApp.SiteKey).PostJson("/v1/decide", """{"visitorId":"log-1","slots":["home-hero"]}""").AssertStatus(HttpStatusCode.OK);
+        await _app.Client(PersonalizerApp.AdminKey).GetAsync("/v1/profiles/nobody").AssertStatus(HttpStatusCode.NotFound);
+        using var beacon = new StringContent("""{"events":[{"eventId":"lb","type":"page_view","visitorId":"log-1"}]}""", System.Text.Encoding.UTF8, "text/plain");
+        await _app.Client(null).PostAsync($"/v1/events?key={PersonalizerApp.SiteKey}", beacon).AssertStatus(HttpStatusCode.Accepted);
+
+        var lines = _lines.Lines.ToList();
+        Assert.Contains(lines, l => l.StartsWith("POST /v1/decide 200 ", StringComparison.Ordinal) && l.EndsWith("site=demo", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("GET /v1/profiles/{visitorId} 404 ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("POST /v1/events 202 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(PersonalizerApp.SiteKey, StringComparison.Ordinal) || l.Contains(PersonalizerApp.AdminKey, StringComparison.Ordinal) || l.Contains("nobody", StringComparison.Ordinal));
+    }
+
+    private sealed class LogLines : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => categoryName == "Personalizer.Requests" ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception));
+
+        public void Dispose()
+        {
+        }
+    }
 }
 
 public sealed class DemoTests : IDisposable
