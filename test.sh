@@ -23,6 +23,8 @@ command -v npm >/dev/null 2>&1 || install nodejs npm
 
 # The snippet: build it (fails when it grows past 5 KB gzipped); the service ships dist/.
 (cd src/Personalizer.Sdk.Js && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+# The OpenAPI linter (@redocly/cli) that OpenApiLintTests runs over the service's document.
+(cd tests/openapi-lint && npm ci --no-audit --no-fund --loglevel=error)
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

@@ -29,7 +29,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddKeyRateLimits();
 builder.Services.AddStorefrontCors();
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApiDescription();
 builder.Services.AddOperations();
 builder.Services.AddTelemetry(builder.Configuration);
 

@@ -16,7 +16,7 @@ public static class CatalogApi
             .Produces<CatalogUpsertResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(8 << 20))
             .WithSummary("Insert or replace items in bulk.");
-        api.MapGet("/{itemId}", GetItem).RequireAuthorization(Policies.Site).Produces<CatalogItemResponse>();
+        api.MapGet("/{itemId}", GetItem).RequireAuthorization(Policies.Site).Produces<CatalogItemResponse>().WithSummary("One catalogue item.");
         return api;
     }
 

@@ -19,6 +19,7 @@ public static class EventsApi
             // text/plain too: what navigator.sendBeacon sends cross-origin without a preflight (the key then travels as ?key=).
             .Accepts<EventBatchRequest>("application/json", "text/plain")
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+            .Produces<EventBatchResponse>(StatusCodes.Status202Accepted)
             .WithSummary("Send a batch of events; answered 202 once they are durable.");
         api.MapEventImportApi();
         return api;

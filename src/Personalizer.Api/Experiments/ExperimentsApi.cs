@@ -13,12 +13,12 @@ public static class ExperimentsApi
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/experiments").WithTags("Experiments").RequireAuthorization(Policies.Admin);
-        group.MapGet("/", List).Produces<List<ExperimentResponse>>();
-        group.MapGet("/{experimentId}", Get).Produces<ExperimentResponse>();
+        group.MapGet("/", List).Produces<List<ExperimentResponse>>().WithSummary("The site's experiments.");
+        group.MapGet("/{experimentId}", Get).Produces<ExperimentResponse>().WithSummary("One experiment.");
         group.MapPut("/{experimentId}", Put).Accepts<ExperimentRequest>("application/json").Produces<ExperimentChangeResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
             .WithSummary("Create or replace an experiment; makes a new configuration version.");
-        group.MapDelete("/{experimentId}", Delete);
+        group.MapDelete("/{experimentId}", Delete).WithSummary("Delete an experiment (a new configuration version).");
         group.MapGet("/{experimentId}/results", Results).Produces<ExperimentReport>()
             .WithSummary("Per arm: exposures, conversions, rate with its 95% interval, revenue per visitor, uplift against the baseline with interval and p-value, probability of being best; a sample-ratio check.");
         app.MapGet("/v1/reports/slots", SlotsReport).WithTags("Reports").RequireAuthorization(Policies.Admin).Produces<SlotReportResult>()

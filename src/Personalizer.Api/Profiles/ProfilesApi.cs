@@ -19,7 +19,7 @@ public static class ProfilesApi
         profiles.MapDelete("/{visitorId}", EraseProfile).WithSummary("Erase a visitor (and the profiles merged with them); durable before the answer.");
 
         var visitors = app.MapGroup("/v1/visitors").WithTags("Preferences").RequireAuthorization(Policies.Site);
-        visitors.MapGet("/{visitorId}/preferences", GetPreferences).Produces<PreferencesResponse>();
+        visitors.MapGet("/{visitorId}/preferences", GetPreferences).Produces<PreferencesResponse>().WithSummary("A visitor's preferences: interests, exclusions, personalization and tracking consent.");
         visitors.MapPut("/{visitorId}/preferences", PutPreferences).Accepts<PreferencesRequest>("application/json").Produces<PreferencesResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(16 * 1024))
             .WithSummary("The visitor's own choices: interests, excluded categories, personalization on/off, tracking consent.");

@@ -19,18 +19,18 @@ public static class RulesApi
             .WithSummary("Compile a condition; 422 with the positions of its errors.");
         rules.MapGet("/fields", ListFields).Produces<List<FieldResponse>>()
             .WithSummary("Every field a condition can read, with its type (also context.utm.NAME and context.NAME for page attributes).");
-        rules.MapGet("/{ruleId}", GetRule).Produces<RuleResponse>();
+        rules.MapGet("/{ruleId}", GetRule).Produces<RuleResponse>().WithSummary("One rule.");
         rules.MapPut("/{ruleId}", PutRule).Accepts<RuleRequest>("application/json").Produces<RuleChangeResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
             .WithSummary("Create or replace a rule; makes a new configuration version.");
-        rules.MapDelete("/{ruleId}", DeleteRule);
+        rules.MapDelete("/{ruleId}", DeleteRule).WithSummary("Delete a rule (a new configuration version).");
 
         var segments = app.MapGroup("/v1/segments").WithTags("Segments").RequireAuthorization(Policies.Admin);
-        segments.MapGet("/", ListSegments).Produces<List<SegmentResponse>>();
-        segments.MapGet("/{segmentId}", GetSegment).Produces<SegmentResponse>();
-        segments.MapPut("/{segmentId}", PutSegment).Accepts<SegmentRequest>("application/json").Produces<SegmentChangeResponse>()
+        segments.MapGet("/", ListSegments).Produces<List<SegmentResponse>>().WithSummary("The site's segments.");
+        segments.MapGet("/{segmentId}", GetSegment).Produces<SegmentResponse>().WithSummary("One segment.");
+        segments.MapPut("/{segmentId}", PutSegment).WithSummary("Create or replace a segment (a new configuration version).").Accepts<SegmentRequest>("application/json").Produces<SegmentChangeResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(64 * 1024));
-        segments.MapDelete("/{segmentId}", DeleteSegment);
+        segments.MapDelete("/{segmentId}", DeleteSegment).WithSummary("Delete a segment that no rule uses (409 otherwise).");
         return app;
     }
 

@@ -25,11 +25,11 @@ public static class SdkApi
         }
 
         var sdk = app.MapGroup("/sdk").WithTags("Snippet").AllowAnonymous();
-        sdk.MapGet("/personalizer.js", (HttpContext http) => Serve(http, script, TimeSpan.FromMinutes(5), immutable: false));
-        sdk.MapGet("/personalizer.mjs", (HttpContext http) => Serve(http, module, TimeSpan.FromMinutes(5), immutable: false));
-        sdk.MapGet($"/v{version}/personalizer.js", (HttpContext http) => Serve(http, script, TimeSpan.FromDays(365), immutable: true));
-        sdk.MapGet($"/v{version}/personalizer.mjs", (HttpContext http) => Serve(http, module, TimeSpan.FromDays(365), immutable: true));
-        sdk.MapGet("/version", () => TypedResults.Text(version));
+        sdk.MapGet("/personalizer.js", (HttpContext http) => Serve(http, script, TimeSpan.FromMinutes(5), immutable: false)).WithSummary("The snippet, latest version (cached 5 minutes).");
+        sdk.MapGet("/personalizer.mjs", (HttpContext http) => Serve(http, module, TimeSpan.FromMinutes(5), immutable: false)).WithSummary("The snippet as an ES module, latest version.");
+        sdk.MapGet($"/v{version}/personalizer.js", (HttpContext http) => Serve(http, script, TimeSpan.FromDays(365), immutable: true)).WithSummary("The snippet at this version (immutable).");
+        sdk.MapGet($"/v{version}/personalizer.mjs", (HttpContext http) => Serve(http, module, TimeSpan.FromDays(365), immutable: true)).WithSummary("The snippet as an ES module at this version (immutable).");
+        sdk.MapGet("/version", () => TypedResults.Text(version)).WithSummary("The snippet's version.");
         return app;
     }
 }

@@ -11,8 +11,8 @@ public static class SlotsApi
     public static IEndpointRouteBuilder MapSlotsApi(this IEndpointRouteBuilder app)
     {
         var slots = app.MapGroup("/v1/slots").WithTags("Slots").RequireAuthorization(Policies.Admin);
-        slots.MapGet("/", ListSlots).Produces<List<SlotResponse>>();
-        slots.MapGet("/{slotId}", GetSlot).Produces<SlotResponse>();
+        slots.MapGet("/", ListSlots).Produces<List<SlotResponse>>().WithSummary("The site's slots.");
+        slots.MapGet("/{slotId}", GetSlot).Produces<SlotResponse>().WithSummary("One slot with its variants.");
         slots.MapPut("/{slotId}", PutSlot).Accepts<SlotRequest>("application/json").Produces<SlotChangeResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(1 << 20))
             .WithSummary("Create or replace a slot; makes a new configuration version.");

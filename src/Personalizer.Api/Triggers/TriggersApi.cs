@@ -22,12 +22,12 @@ public static class TriggersApi
     public static IEndpointRouteBuilder MapTriggersApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/triggers").WithTags("Triggers").RequireAuthorization(Policies.Admin);
-        group.MapGet("/", List).Produces<List<TriggerResponse>>();
-        group.MapGet("/{triggerId}", Get).Produces<TriggerResponse>();
+        group.MapGet("/", List).Produces<List<TriggerResponse>>().WithSummary("The site's triggered messages.");
+        group.MapGet("/{triggerId}", Get).Produces<TriggerResponse>().WithSummary("One triggered message.");
         group.MapPut("/{triggerId}", Put).Accepts<TriggerRequest>("application/json").Produces<TriggerChangeResponse>()
             .WithMetadata(new RequestSizeLimitAttribute(16 * 1024))
             .WithSummary("Create or replace a triggered message (cart or browse abandonment, purchase programmes); the secret may be left out to keep the current one.");
-        group.MapDelete("/{triggerId}", Delete);
+        group.MapDelete("/{triggerId}", Delete).WithSummary("Delete a triggered message (a new configuration version).");
         return app;
     }
 
