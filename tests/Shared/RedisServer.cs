@@ -83,6 +83,16 @@ public sealed class RedisServer : IAsyncDisposable
         throw new TimeoutException($"redis-server on port {Port} did not answer within 20 s.");
     }
 
+    /// <summary>SIGKILL: the process dies at once, as a crashed machine would.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+    }
+
     /// <summary>A graceful stop (SIGTERM): an append-only file is flushed first.</summary>
     public async Task StopAsync()
     {
@@ -150,7 +160,7 @@ public sealed class RedisServer : IAsyncDisposable
     }
 }
 
-/// <summary>A Redis Cluster of three masters (no replicas) on loopback ports, made with <c>redis-cli --cluster create</c>.</summary>
+/// <summary>A Redis Cluster of three masters (with a replica each when asked) on loopback ports, made with <c>redis-cli --cluster create</c>.</summary>
 public sealed class RedisCluster : IAsyncDisposable
 {
     private readonly RedisServer[] _nodes;
@@ -159,12 +169,14 @@ public sealed class RedisCluster : IAsyncDisposable
 
     public string Configuration => string.Join(',', _nodes.Select(n => n.Endpoint));
 
-    public static async Task<RedisCluster> StartAsync()
+    public IReadOnlyList<RedisServer> Nodes => _nodes;
+
+    public static async Task<RedisCluster> StartAsync(int replicas = 0)
     {
-        var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => RedisServer.StartAsync(cluster: true)));
+        var nodes = await Task.WhenAll(Enumerable.Range(0, 3 * (1 + replicas)).Select(_ => RedisServer.StartAsync(appendOnly: replicas > 0, cluster: true)));
         var cluster = new RedisCluster(nodes);
         var info = new ProcessStartInfo(RedisServer.Find("redis-cli")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", "0", "--cluster-yes"])
+        foreach (var arg in (string[])["--cluster", "create", .. nodes.Select(n => n.Endpoint), "--cluster-replicas", replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-yes"])
         {
             info.ArgumentList.Add(arg);
         }

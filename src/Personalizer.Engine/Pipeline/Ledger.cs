@@ -645,10 +645,16 @@ public sealed class Ledger : IAsyncDisposable
     {
         var conflicts = 0;
         var delay = TimeSpan.FromMilliseconds(100);
+        var repair = false;
         while (true)
         {
             try
             {
+                if (repair)
+                {
+                    await RepairSinceCheckpointAsync(seq, ct).ConfigureAwait(false);
+                    repair = false;
+                }
                 var outcome = await ApplyAsync(record, seq).ConfigureAwait(false);
                 if (_degraded)
                 {
@@ -679,6 +685,7 @@ public sealed class Ledger : IAsyncDisposable
                     LedgerLog.StoreUnavailable(_logger, ex, seq);
                 }
                 pending?.Done?.TrySetResult(ApplyOutcome.Deferred(record));
+                repair = pending is not null; // what it acknowledged before the outage may be gone (a failover): re-apply first
                 if (pending is null)
                 {
                     await Task.Delay(delay, _time, ct).ConfigureAwait(false); // replay at start: nobody else is waiting
@@ -690,6 +697,40 @@ public sealed class Ledger : IAsyncDisposable
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
         }
+    }
+
+    /// <summary>
+    /// A shared store that comes back from an outage may have lost writes it acknowledged (a Redis master
+    /// killed before its replica had them). Before the waiting record, the records since the latest checkpoint
+    /// are applied again: each write is guarded by its sequence number, so what the store still holds is
+    /// skipped and what it lost is written again. Shared records are left to the change feed, and projections
+    /// leave their in-memory state alone (<see cref="ProjectionRegistry.Repairing"/>).
+    /// </summary>
+    private async Task RepairSinceCheckpointAsync(long beforeSeq, CancellationToken ct)
+    {
+        var from = Math.Max(LatestCheckpoint?.ReplayFrom ?? _log.BeginAddress, _log.BeginAddress);
+        var repaired = 0;
+        _projections.Repairing = true;
+        try
+        {
+            foreach (var (seq, record) in LogReader.Read(_log, _projections.Types, from, ct: ct))
+            {
+                if (seq >= beforeSeq)
+                {
+                    break;
+                }
+                if (!_projections.IsShared(record))
+                {
+                    await ApplyAsync(record, seq).ConfigureAwait(false);
+                    repaired++;
+                }
+            }
+        }
+        finally
+        {
+            _projections.Repairing = false;
+        }
+        LedgerLog.Repaired(_logger, repaired, beforeSeq);
     }
 
     /// <summary>

@@ -37,6 +37,9 @@ internal static partial class LedgerLog
     [LoggerMessage(42, LogLevel.Information, "The disk takes writes again: the event log was reopened at its last good commit and writes resume (after {Attempts} failed probes)")]
     public static partial void LogResumed(ILogger logger, int attempts);
 
+    [LoggerMessage(44, LogLevel.Information, "The store is back: {Records} records since the latest checkpoint applied again before record {Seq} (writes a failover lost are restored; the rest are skipped)")]
+    public static partial void Repaired(ILogger logger, int records, long seq);
+
     [LoggerMessage(43, LogLevel.Warning, "The last commit at shutdown failed; every acknowledged record was committed before its answer")]
     public static partial void ShutdownCommitFailed(ILogger logger, Exception exception);
 }

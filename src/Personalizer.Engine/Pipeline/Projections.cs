@@ -41,6 +41,13 @@ public sealed class ProjectionRegistry
 
     public RecordTypes Types { get; } = new();
 
+    /// <summary>
+    /// True while the ledger re-applies records to a store that came back from an outage (a failover may have
+    /// lost writes it had acknowledged): projections write to the store as ever, guarded by sequence numbers,
+    /// but leave their in-memory state alone, which already holds those records.
+    /// </summary>
+    public bool Repairing { get; internal set; }
+
     public IReadOnlyCollection<ICheckpointPart> Parts => _parts.Values;
 
     /// <summary>

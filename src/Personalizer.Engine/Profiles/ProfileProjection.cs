@@ -28,8 +28,11 @@ public sealed class ProfileProjection : IProjection
         _observers = [.. observers];
     }
 
+    private ProjectionRegistry? _registry;
+
     public void Register(ProjectionRegistry registry)
     {
+        _registry = registry;
         registry.Handle<EventBatchRecord>(ProfileRecordTags.Events, ApplyEventsAsync);
         registry.Handle<EraseProfileRecord>(ProfileRecordTags.Erase, EraseAsync);
         registry.Handle<PreferencesRecord>(ProfileRecordTags.Preferences, SetPreferencesAsync);
@@ -104,8 +107,8 @@ public sealed class ProfileProjection : IProjection
             (applied ??= []).Add(e);
         }
         await SaveAsync(work, seq).ConfigureAwait(false);
-        // Only once the write stood: a conflict re-runs the record, which must not count twice.
-        foreach (var e in applied ?? [])
+        // Only once the write stood: a conflict re-runs the record, which must not count twice; nor a repair.
+        foreach (var e in _registry?.Repairing == true ? [] : applied ?? [])
         {
             if (work.Resolved.TryGetValue(e.VisitorId, out var holder))
             {
