@@ -10,6 +10,7 @@ using Personalizer.Api.Profiles;
 using Personalizer.Api.Recommendations;
 using Personalizer.Api.Rules;
 using Personalizer.Api.Sdk;
+using Personalizer.Api.Sites;
 using Personalizer.Api.Slots;
 using Personalizer.Api.Triggers;
 using Personalizer.Engine;
@@ -85,6 +86,7 @@ app.MapCrmApi();
 app.MapTriggersApi();
 app.MapRecommendationsApi();
 app.MapDataApi();
+app.MapSitesApi();
 
 app.Run();
 

@@ -35,7 +35,10 @@ public sealed class PersonalizerOptions
     /// <summary>Seed the demo catalogue and slots when the data folder is empty.</summary>
     public bool SeedDemo { get; set; } = true;
 
-    /// <summary>Sites (tenants) by id, each with its keys and storefront origins.</summary>
+    /// <summary>Keys that manage sites and their keys at runtime (<c>/v1/sites</c>); no site's data. At least 16 characters.</summary>
+    public List<string> OperatorKeys { get; set; } = [];
+
+    /// <summary>Sites (tenants) by id, each with its keys and storefront origins: the bootstrap; more are made at runtime.</summary>
     public Dictionary<string, SiteOptions> Sites { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Where profiles live: <c>Faster</c> (embedded, this node only) or <c>Redis</c> (shared by every node).</summary>

@@ -67,7 +67,8 @@ public static class PersonalizerServiceCollectionExtensions
             return o.Store == StoreKind.Redis ? new LogNode(NodeIdentity.Resolve(o.DataPath, o.NodeId)) : LogNode.OnlyWriter;
         });
 
-        services.TryAddSingleton<ApiKeyRegistry>();
+        services.TryAddSingleton(sp => new ApiKeyRegistry(sp.GetRequiredService<IReadOnlyDictionary<string, SiteOptions>>(), sp.GetRequiredService<PersonalizerOptions>().OperatorKeys));
+        services.TryAddSingleton<SiteService>();
         services.TryAddSingleton<CatalogStore>();
         services.TryAddSingleton<ConfigurationStore>();
         services.TryAddSingleton(sp => new TrendingTracker(
@@ -87,6 +88,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, ProfileProjection>(sp => sp.GetRequiredService<ProfileProjection>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, CatalogProjection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, ConfigurationProjection>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, SiteProjection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, TrendingProjection>(sp => sp.GetRequiredService<TrendingProjection>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, TriggerScheduler>(sp => sp.GetRequiredService<TriggerScheduler>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProjection, ModelRecords>());

@@ -14,6 +14,9 @@ public static class Policies
 
     /// <summary>An admin key.</summary>
     public const string Admin = "admin";
+
+    /// <summary>An operator key (settings only): sites and keys, no site's data.</summary>
+    public const string Operator = "operator";
 }
 
 /// <summary>
@@ -56,7 +59,7 @@ public sealed class ApiKeyAuthenticationHandler(
         Context.Items[typeof(ApiKeyIdentity)] = identity;
         return Task.FromResult(AuthenticateResult.Success(Tickets.GetOrAdd(identity, static id =>
         {
-            var claims = new[] { new Claim("site", id.Site), new Claim(ClaimTypes.Role, id.Role == KeyRole.Admin ? Policies.Admin : Policies.Site) };
+            var claims = new[] { new Claim("site", id.Site), new Claim(ClaimTypes.Role, id.Role switch { KeyRole.Admin => Policies.Admin, KeyRole.Operator => Policies.Operator, _ => Policies.Site }) };
             return new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName);
         })));
     }

@@ -10,8 +10,9 @@ public static class HostingExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Site, p => p.RequireAuthenticatedUser())
-            .AddPolicy(Policies.Admin, p => p.RequireRole(Policies.Admin));
+            .AddPolicy(Policies.Site, p => p.RequireRole(Policies.Site, Policies.Admin))
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Policies.Admin))
+            .AddPolicy(Policies.Operator, p => p.RequireRole(Policies.Operator));
         return services;
     }
 

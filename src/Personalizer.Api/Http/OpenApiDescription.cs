@@ -34,6 +34,7 @@ public static class OpenApiDescription
         ["Customers"] = "Customer intelligence: RFM, lifecycle and lifetime value.",
         ["Triggers"] = "Messages sent by webhook when a visitor does (or does not do) something.",
         ["Operations"] = "Running the service: data compaction.",
+        ["Sites"] = "Sites and their keys at runtime, for an operator key.",
         ["Snippet"] = "The storefront snippet.",
     };
 

@@ -82,6 +82,50 @@ public sealed class MultiNodeTests : IAsyncLifetime
         Assert.Equal(25, trained.GetProperty("users").GetInt32());
     }
 
+    [Fact]
+    public async Task ASiteMadeAtRuntimeServesOnBothNodesAndARevokedKeyIsRefusedOnBoth()
+    {
+        string[] operatorKey = ["--Personalizer:OperatorKeys:0=operator-key-for-tests"];
+        var a = await NodeAsync("node-a", 5, operatorKey);
+        var b = await NodeAsync("node-b", 5, operatorKey);
+        using var op = a.Client("operator-key-for-tests");
+        await op.PutJson("/v1/sites/shop2", """{"origins":["https://shop2.example"],"rateLimit":{"perSecond":0}}""").AssertStatus(HttpStatusCode.OK);
+        var created = await (await op.PostJson("/v1/sites/shop2/keys", """{"role":"site"}""")).Json();
+        var key = created.GetProperty("key").GetString()!;
+        var keyId = created.GetProperty("keyId").GetString()!;
+        // An operator key reads no site's data.
+        Assert.Equal(HttpStatusCode.Forbidden, (await op.PostJson("/v1/decide", Decide("x"))).StatusCode);
+
+        foreach (var node in new[] { a, b })
+        {
+            using var client = node.Client(key);
+            var clock = Stopwatch.StartNew();
+            HttpStatusCode status;
+            do
+            {
+                status = (await client.PostJson("/v1/decide", Decide("rt-1"))).StatusCode;
+            }
+            while (status != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(5) && await Task.Delay(50).ContinueWith(_ => true));
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+        var listed = await (await b.Client("operator-key-for-tests").GetAsync("/v1/sites")).Json();
+        Assert.Contains(listed.EnumerateArray(), s => s.GetProperty("id").GetString() == "shop2");
+        Assert.DoesNotContain(key, listed.GetRawText(), StringComparison.Ordinal); // only fingerprints
+
+        await op.DeleteAsync($"/v1/sites/shop2/keys/{keyId}").AssertStatus(HttpStatusCode.NoContent);
+        var revoked = Stopwatch.StartNew();
+        foreach (var node in new[] { a, b })
+        {
+            using var client = node.Client(key);
+            while ((await client.PostJson("/v1/decide", Decide("rt-2"))).StatusCode != HttpStatusCode.Unauthorized && revoked.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(20);
+            }
+        }
+        Assert.True(revoked.Elapsed < TimeSpan.FromSeconds(1), $"the revoked key was still taken after {revoked.Elapsed.TotalMilliseconds} ms");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await b.Client(key).PostJson("/v1/decide", Decide("rt-3"))).StatusCode);
+    }
+
     private static string ProductViewOf(string id, string visitor, string item) => HttpTestExtensions.ProductView(id, visitor, item);
 
     [Fact]
