@@ -16,13 +16,16 @@ public static class ArchiveSchema
         kind VARCHAR, node VARCHAR, seq BIGINT, ts TIMESTAMP, visitor_id VARCHAR, event_id VARCHAR, type VARCHAR,
         item_id VARCHAR, quantity INTEGER, price DOUBLE, order_id VARCHAR, revenue DOUBLE, currency VARCHAR,
         customer_id VARCHAR, query VARCHAR, slot_id VARCHAR, decision_id VARCHAR, variant VARCHAR, source VARCHAR,
-        items VARCHAR, url VARCHAR, device VARCHAR, referrer VARCHAR, country VARCHAR
+        items VARCHAR, url VARCHAR, device VARCHAR, referrer VARCHAR, country VARCHAR, pos INTEGER
         """;
+
+    /// <summary>History's order: time, then the log's order (node, record, the row's position within its record).</summary>
+    public const string Order = "ts, node, seq, pos";
 
     /// <summary>The columns read back into events, in the order <see cref="ReadEvent"/> takes them.</summary>
     public const string EventColumns = "event_id, type, visitor_id, epoch_ms(ts), item_id, quantity, price, order_id, items, revenue, currency, customer_id, query, slot_id, decision_id, variant, url, device, referrer, country";
 
-    public static void AppendEvent(IDuckDBAppenderRow row, string node, long seq, TrackedEvent e) => row
+    public static void AppendEvent(IDuckDBAppenderRow row, string node, long seq, int pos, TrackedEvent e) => row
         .AppendValue("event").AppendValue(node).AppendValue(seq).AppendValue(DateTime.UnixEpoch.AddMilliseconds(e.Timestamp))
         .AppendValue(e.VisitorId).AppendValue(e.EventId).AppendValue(EventTypes.Name(e.Type))
         .AppendValue(e.ItemId).AppendValue(e.Quantity == 0 ? null : e.Quantity).AppendValue(e.Price == 0 ? null : e.Price)
@@ -30,9 +33,9 @@ public static class ArchiveSchema
         .AppendValue(e.CustomerId).AppendValue(e.Query).AppendValue(e.SlotId).AppendValue(e.DecisionId).AppendValue(e.Variant).AppendValue((string?)null)
         .AppendValue(e.Lines is { Length: > 0 } ? LinesJson(e.Lines) : null)
         .AppendValue(e.Url).AppendValue(e.Device).AppendValue(e.Referrer).AppendValue(e.Country)
-        .EndRow();
+        .AppendValue(pos).EndRow();
 
-    public static void AppendDecision(IDuckDBAppenderRow row, string node, long seq, Impression impression, SlotImpression slot) => row
+    public static void AppendDecision(IDuckDBAppenderRow row, string node, long seq, int pos, Impression impression, SlotImpression slot) => row
         .AppendValue("decision").AppendValue(node).AppendValue(seq).AppendValue(DateTime.UnixEpoch.AddMilliseconds(impression.At))
         .AppendValue(impression.VisitorId).AppendValue((string?)null).AppendValue((string?)null)
         .AppendValue((string?)null).AppendValue((int?)null).AppendValue((double?)null)
@@ -40,10 +43,10 @@ public static class ArchiveSchema
         .AppendValue((string?)null).AppendValue((string?)null).AppendValue(slot.SlotId).AppendValue(impression.DecisionId).AppendValue(slot.Variant).AppendValue(slot.Source)
         .AppendValue(slot.Items is { Length: > 0 } ? JsonSerializer.Serialize(slot.Items, ArchiveJson.Default.StringArray) : null)
         .AppendValue((string?)null).AppendValue((string?)null).AppendValue((string?)null).AppendValue((string?)null)
-        .EndRow();
+        .AppendValue(pos).EndRow();
 
     /// <summary>A change of tracking consent: <c>source</c> holds the consent (granted, denied, unknown).</summary>
-    public static void AppendConsent(IDuckDBAppenderRow row, string node, long seq, PreferencesRecord preferences) => row
+    public static void AppendConsent(IDuckDBAppenderRow row, string node, long seq, int pos, PreferencesRecord preferences) => row
         .AppendValue("consent").AppendValue(node).AppendValue(seq).AppendValue(DateTime.UnixEpoch.AddMilliseconds(preferences.Preferences.UpdatedAt))
         .AppendValue(preferences.VisitorId).AppendValue((string?)null).AppendValue((string?)null)
         .AppendValue((string?)null).AppendValue((int?)null).AppendValue((double?)null)
@@ -52,7 +55,7 @@ public static class ArchiveSchema
         .AppendValue(preferences.Preferences.Tracking.ToString().ToLowerInvariant())
         .AppendValue((string?)null)
         .AppendValue((string?)null).AppendValue((string?)null).AppendValue((string?)null).AppendValue((string?)null)
-        .EndRow();
+        .AppendValue(pos).EndRow();
 
     /// <summary>An event from a row selected with <see cref="EventColumns"/>.</summary>
     public static TrackedEvent ReadEvent(DuckDBDataReader reader, int offset = 0) => ReadEvent(new Row(reader, offset));

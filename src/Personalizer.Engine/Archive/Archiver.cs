@@ -154,9 +154,9 @@ public sealed partial class Archiver(
         {
             pass.LogBegin = _readers == 0 ? ledger.TruncateLog(_state.Address) : log.BeginAddress;
         }
-        var today = time.GetUtcNow().UtcDateTime;
-        pass.Merged = archive.MergeClosedDays(node.Id, ArchiveLayout.Day(time.GetUtcNow().ToUnixTimeMilliseconds()));
-        pass.Expired = retention.Days == 0 ? 0 : archive.DeleteDaysBefore(ArchiveLayout.Day(new DateTimeOffset(today.AddDays(-retention.Days)).ToUnixTimeMilliseconds()));
+        var now = time.GetUtcNow();
+        pass.Merged = archive.MergeClosedDays(node.Id, ArchiveLayout.Day(now.ToUnixTimeMilliseconds()));
+        pass.Expired = retention.Days == 0 ? 0 : archive.DeleteDaysBefore(ArchiveLayout.Day(now.AddDays(-retention.Days).ToUnixTimeMilliseconds()));
         if (pass.Rows > 0 || pass.Erased > 0)
         {
             LogArchived(logger, pass.Rows, pass.Erased, pass.Merged, pass.Expired, pass.LogBegin, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);

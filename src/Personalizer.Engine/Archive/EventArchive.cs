@@ -77,28 +77,29 @@ public sealed class EventArchive(ArchiveLayout layout)
             Execute(connection, $"CREATE OR REPLACE TEMP TABLE batch ({ArchiveSchema.Columns})");
             using (var appender = connection.CreateAppender("batch"))
             {
+                var pos = 0;
                 foreach (var (seq, row) in rows)
                 {
                     switch (row)
                     {
                         case TrackedEvent e:
-                            ArchiveSchema.AppendEvent(appender.CreateRow(), name, seq, e);
+                            ArchiveSchema.AppendEvent(appender.CreateRow(), name, seq, pos++, e);
                             break;
                         case Impression impression:
                             foreach (var slot in impression.Slots)
                             {
-                                ArchiveSchema.AppendDecision(appender.CreateRow(), name, seq, impression, slot);
+                                ArchiveSchema.AppendDecision(appender.CreateRow(), name, seq, pos++, impression, slot);
                             }
                             break;
                         case PreferencesRecord preferences:
-                            ArchiveSchema.AppendConsent(appender.CreateRow(), name, seq, preferences);
+                            ArchiveSchema.AppendConsent(appender.CreateRow(), name, seq, pos++, preferences);
                             break;
                     }
                 }
             }
             var path = Layout.FileFor(site, day, node, firstSeq);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            CopyTo(connection, "SELECT * FROM batch ORDER BY ts, seq", path);
+            CopyTo(connection, $"SELECT * FROM batch ORDER BY {ArchiveSchema.Order}", path);
             written += rows.Count;
         }
         return written;
@@ -124,8 +125,8 @@ public sealed class EventArchive(ArchiveLayout layout)
             SELECT site, {ArchiveSchema.EventColumns} FROM {Source(files)} a
             WHERE kind = 'event' AND NOT (node = $node AND seq > $until)
               AND NOT EXISTS (SELECT 1 FROM excluded x WHERE x.site = a.site AND x.visitor_id = a.visitor_id)
-            QUALIFY row_number() OVER (PARTITION BY site, visitor_id, event_id ORDER BY ts, node, seq) = 1
-            ORDER BY ts, node, seq
+            QUALIFY row_number() OVER (PARTITION BY site, visitor_id, event_id ORDER BY {ArchiveSchema.Order}) = 1
+            ORDER BY {ArchiveSchema.Order}
             """;
         command.Parameters.Add(new DuckDBParameter("node", ArchiveLayout.NodeName(node)));
         command.Parameters.Add(new DuckDBParameter("until", ownUntilSeq));
@@ -153,7 +154,7 @@ public sealed class EventArchive(ArchiveLayout layout)
         {
             command.CommandText = $"""
                 SELECT {ArchiveSchema.EventColumns} FROM {Source(files)} a WHERE kind = 'event' AND visitor_id IN (SELECT visitor_id FROM excluded)
-                QUALIFY row_number() OVER (PARTITION BY visitor_id, event_id ORDER BY ts, node, seq) = 1 ORDER BY ts, node, seq
+                QUALIFY row_number() OVER (PARTITION BY visitor_id, event_id ORDER BY {ArchiveSchema.Order}) = 1 ORDER BY {ArchiveSchema.Order}
                 """;
             using var reader = (DuckDBDataReader)command.ExecuteReader();
             while (reader.Read())
@@ -163,7 +164,7 @@ public sealed class EventArchive(ArchiveLayout layout)
         }
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT decision_id, epoch_ms(ts), slot_id, variant, source, items FROM {Source(files)} WHERE kind = 'decision' AND visitor_id IN (SELECT visitor_id FROM excluded) ORDER BY ts, node, seq";
+            command.CommandText = $"SELECT decision_id, epoch_ms(ts), slot_id, variant, source, items FROM {Source(files)} WHERE kind = 'decision' AND visitor_id IN (SELECT visitor_id FROM excluded) ORDER BY {ArchiveSchema.Order}";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -214,7 +215,7 @@ public sealed class EventArchive(ArchiveLayout layout)
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT site, visitor_id FROM {Source(files)} WHERE kind = 'consent'
-            QUALIFY row_number() OVER (PARTITION BY site, visitor_id ORDER BY ts DESC, seq DESC) = 1 AND source = 'denied'
+            QUALIFY row_number() OVER (PARTITION BY site, visitor_id ORDER BY ts DESC, seq DESC, pos DESC) = 1 AND source = 'denied'
             """;
         using var reader = command.ExecuteReader();
         var denied = new List<(string, string)>();
@@ -248,7 +249,7 @@ public sealed class EventArchive(ArchiveLayout layout)
                 {
                     continue;
                 }
-                CopyTo(connection, $"SELECT * FROM read_parquet({ArchiveLayout.Quote(file)}) a WHERE a.visitor_id NOT IN (SELECT visitor_id FROM excluded WHERE site = {ArchiveLayout.Quote(site)}) ORDER BY ts, seq", file);
+                CopyTo(connection, $"SELECT * FROM read_parquet({ArchiveLayout.Quote(file)}) a WHERE a.visitor_id NOT IN (SELECT visitor_id FROM excluded WHERE site = {ArchiveLayout.Quote(site)}) ORDER BY {ArchiveSchema.Order}", file);
                 rewritten++;
             }
         }
@@ -289,7 +290,7 @@ public sealed class EventArchive(ArchiveLayout layout)
             }
             var lastSeq = MaxSeq(connection, mine.Select(f => f.File));
             var target = Path.Combine(folder, $"{name}-{mine[0].First:D20}-{lastSeq:D20}.parquet");
-            CopyTo(connection, $"SELECT * FROM read_parquet({ArchiveLayout.QuoteList(mine.Select(f => f.File))}) ORDER BY ts, seq", target);
+            CopyTo(connection, $"SELECT * FROM read_parquet({ArchiveLayout.QuoteList(mine.Select(f => f.File))}) ORDER BY {ArchiveSchema.Order}", target);
             foreach (var part in mine.Where(f => f.File != target))
             {
                 File.Delete(part.File);
