@@ -151,6 +151,66 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task AnAddToCartTrackedRightBeforeNavigationReachesTheProfile()
+    {
+        var page = await OpenAsync("/demo/");
+        var visitor = await VisitorIdAsync(page);
+        await WaitForProfileAsync(visitor, p => p.GetProperty("pageViews").GetInt32() == 1);
+
+        // From here fetch cannot deliver events: only pagehide's beacon (text/plain, key in the query) can carry the add-to-cart.
+        await page.EvaluateAsync("""
+            () => {
+              const original = window.fetch;
+              window.fetch = (url, init) => String(url).includes('/v1/events') ? Promise.reject(new Error('blocked')) : original(url, init);
+              Personalizer.track('add_to_cart', { itemId: 'sku-before-leaving', quantity: 2, price: 19.5 });
+            }
+            """);
+        await page.GotoAsync("/demo/cart.html");
+
+        var profile = await WaitForProfileAsync(visitor, p => p.GetProperty("cart").GetArrayLength() == 1);
+        Assert.Equal("sku-before-leaving", profile.GetProperty("cart")[0].GetProperty("itemId").GetString());
+        Assert.Equal(2, profile.GetProperty("cart")[0].GetProperty("quantity").GetInt32());
+    }
+
+    [Fact]
+    public async Task ARateLimitedBatchWaitsAsAskedAndIsSentAgainUntilItLands()
+    {
+        var times = new List<DateTime>();
+        var refused = 0;
+        var page = await OpenAsync("/demo/", context => context.RouteAsync("**/v1/events*", async route =>
+        {
+            lock (times)
+            {
+                times.Add(DateTime.UtcNow);
+            }
+            if (Interlocked.Increment(ref refused) <= 2)
+            {
+                await route.FulfillAsync(new RouteFulfillOptions
+                {
+                    Status = 429,
+                    Headers = new Dictionary<string, string> { ["Retry-After"] = "1", ["Content-Type"] = "application/problem+json" },
+                    Body = "{\"title\":\"Too many requests\",\"status\":429}",
+                });
+                return;
+            }
+            await route.ContinueAsync();
+        }).GetAwaiter().GetResult());
+        var visitor = await VisitorIdAsync(page);
+        await page.EvaluateAsync("() => { Personalizer.track('add_to_cart', { itemId: 'backoff-item', quantity: 1, price: 5 }); Personalizer.flush(); }");
+
+        var profile = await WaitForProfileAsync(visitor, p => p.GetProperty("cart").GetArrayLength() == 1);
+
+        Assert.Equal("backoff-item", profile.GetProperty("cart")[0].GetProperty("itemId").GetString());
+        lock (times)
+        {
+            Assert.True(times.Count >= 3, $"{times.Count} requests");
+            // The retry waits the Retry-After second; a batch still refused goes back to the queue for 5 s.
+            Assert.True(times[1] - times[0] >= TimeSpan.FromMilliseconds(900), $"retried after {(times[1] - times[0]).TotalMilliseconds} ms");
+            Assert.True(times[2] - times[1] >= TimeSpan.FromMilliseconds(4500), $"sent again after {(times[2] - times[1]).TotalMilliseconds} ms");
+        }
+    }
+
+    [Fact]
     public async Task AClickOnARenderedSlotIsReportedWithItsDecision()
     {
         var page = await OpenAsync("/demo/?timeout=5000");
