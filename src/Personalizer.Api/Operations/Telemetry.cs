@@ -10,13 +10,15 @@ namespace Personalizer.Api.Operations;
 /// <c>Personalizer</c>: decide latency per slot and per strategy, fallbacks by reason, log commit latency
 /// and backlog, store reachability, events by outcome), scraped at <c>/metrics</c> in Prometheus format,
 /// and, when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, everything by OTLP: metrics, and traces of the HTTP
-/// server and of each decide (the profile read, each slot's chain).
+/// server and of each decide (the profile read, each slot's chain). <c>OTEL_TRACES_EXPORTER=console</c>
+/// writes the traces to standard output instead, to look at one without a collector.
 /// </summary>
 public static class Telemetry
 {
     public static IServiceCollection AddTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var console = string.Equals(configuration["OTEL_TRACES_EXPORTER"], "console", StringComparison.OrdinalIgnoreCase);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("personalizer"))
             .WithMetrics(metrics =>
@@ -28,12 +30,21 @@ public static class Telemetry
                 }
             });
         // Traces only where they go somewhere: an activity per request costs allocations on every decide.
-        if (otlp)
+        if (otlp || console)
         {
-            telemetry.WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddSource(DecideMetrics.MeterName)
-                .AddOtlpExporter());
+            telemetry.WithTracing(tracing =>
+            {
+                tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+                    .AddSource(DecideMetrics.MeterName);
+                if (console)
+                {
+                    tracing.AddConsoleExporter();
+                }
+                else
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
         }
         return services;
     }

@@ -68,6 +68,11 @@ internal static class SlotsMapping
                 errors.Add($"variants[{i}].content", "is required and must be a JSON object");
                 continue;
             }
+            if (InvalidText(content, $"variants[{i}].content") is { } bad)
+            {
+                errors.Add(bad, "holds a \\u escape that is not a character (a lone UTF-16 surrogate)");
+                continue;
+            }
             variants.Add(new SlotVariant { Id = v.Id!, ContentJson = content.GetRawText(), Tags = v.Tags?.ToArray() ?? [] });
         }
         var f = r.Filters;
@@ -92,6 +97,58 @@ internal static class SlotsMapping
         };
         ConfigurationService.Validate(slot, errors);
         return errors.IsEmpty ? slot : null;
+    }
+
+    /// <summary>
+    /// The path of the first name or string in <paramref name="element"/> that does not unescape to text
+    /// (<c>\ud800</c> alone is valid JSON syntax but no character): stored as it is, it could never be
+    /// written back out.
+    /// </summary>
+    private static string? InvalidText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+                    if (InvalidText(property.Value, $"{path}.{name}") is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (InvalidText(item, $"{path}[{i++}]") is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+                return null;
+            case JsonValueKind.String:
+                try
+                {
+                    _ = element.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path;
+                }
+            default:
+                return null;
+        }
     }
 
     public static SlotResponse ToResponse(this SlotDefinition s) => s.Kind == SlotKind.Content

@@ -38,6 +38,25 @@ public sealed class BadBodyTests : IDisposable
     }
 
     [Theory]
+    [InlineData("""{"title":"a\ud800b"}""", "variants[0].content.title")]
+    [InlineData("""{"list":["ok","\udc00"]}""", "variants[0].content.list[1]")]
+    [InlineData("""{"\ud83d":1}""", "variants[0].content")]
+    public async Task AnEscapeThatIsNoCharacterInVariantContentIsABadRequestAndNothingIsStored(string content, string field)
+    {
+        using var app = new PersonalizerApp();
+        var client = app.Client(PersonalizerApp.AdminKey);
+        var body = "{\"kind\":\"content\",\"defaultVariant\":\"a\",\"variants\":[{\"id\":\"a\",\"content\":" + content + "}]}";
+        using var request = new StringContent(body, Encoding.UTF8, "application/json");
+
+        var response = await client.PutAsync("/v1/slots/surrogate", request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("surrogate", (await response.Errors())[field][0], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/slots")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/slots/surrogate")).StatusCode);
+    }
+
+    [Theory]
     [InlineData("/v1/rules/validate", "POST", PersonalizerApp.AdminKey)]
     [InlineData("/v1/visitors/v-1/preferences", "PUT", PersonalizerApp.SiteKey)]
     [InlineData("/v1/rules/big", "PUT", PersonalizerApp.AdminKey)]
