@@ -28,12 +28,13 @@ internal static class RecsCommands
         var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 15 };
         var regularization = new Option<float>("--regularization") { DefaultValueFactory = _ => new AlsOptions().Regularization };
         var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => new AlsOptions().Alpha };
+        var cgSteps = new Option<int>("--cg-steps") { DefaultValueFactory = _ => new AlsOptions().ConjugateGradientSteps, Description = "conjugate-gradient steps per row and iteration (als only)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object keyed by model name" };
         var weighted = new Option<bool>("--weighted-regularization") { DefaultValueFactory = _ => true, Description = "ALS-WR: λ times each row's interaction count (false: one λ for all)" };
-        var models = new Option<string>("--models") { DefaultValueFactory = _ => "als,popularity,itemknn", Description = "comma-separated: als, popularity, itemknn" };
+        var models = new Option<string>("--models") { DefaultValueFactory = _ => "served,als,popularity,itemknn", Description = "comma-separated: served (the service's own path: training interactions as purchases, the service's trainer, profiles folded as the service folds them, its personalized scorer), als, popularity, itemknn" };
         var command = new Command("evaluate", "Compare ALS with popularity and item-kNN on a per-user random split.")
         {
-            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models, weighted,
+            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models, weighted, cgSteps,
         };
         command.SetAction(parse =>
         {
@@ -52,16 +53,25 @@ internal static class RecsCommands
                 ? OfflineEvaluation.ReadEvents(file.FullName, new InteractionWeights())
                 : OfflineEvaluation.ReadRatings(file.FullName, parse.GetValue(minRating));
             var evaluation = new OfflineEvaluation(data, parse.GetValue(testFraction), parse.GetValue(seed), parse.GetValue(k));
-            var options = new AlsOptions(parse.GetValue(factors), parse.GetValue(regularization), parse.GetValue(alpha), parse.GetValue(iterations), Seed: parse.GetValue(seed), WeightedRegularization: parse.GetValue(weighted));
+            var options = new AlsOptions(parse.GetValue(factors), parse.GetValue(regularization), parse.GetValue(alpha), parse.GetValue(iterations), Seed: parse.GetValue(seed), WeightedRegularization: parse.GetValue(weighted), ConjugateGradientSteps: parse.GetValue(cgSteps));
             var wanted = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var unknown = wanted.Except(["als", "popularity", "itemknn"]).ToArray();
+            var unknown = wanted.Except(["served", "als", "popularity", "itemknn"]).ToArray();
             if (unknown.Length > 0)
             {
-                Console.Error.WriteLine($"recs evaluate: unknown model(s) {string.Join(", ", unknown)}; expected als, popularity, itemknn");
+                Console.Error.WriteLine($"recs evaluate: unknown model(s) {string.Join(", ", unknown)}; expected served, als, popularity, itemknn");
                 return 2;
             }
             var results = wanted.Select(m => m switch
             {
+                "served" => ServedEvaluation.Run(evaluation, new RecommendationOptions
+                {
+                    Factors = options.Factors,
+                    Regularization = options.Regularization,
+                    Alpha = options.Alpha,
+                    Iterations = options.Iterations,
+                    Seed = options.Seed,
+                    WeightedRegularization = options.WeightedRegularization,
+                }),
                 "als" => evaluation.Als(options),
                 "popularity" => evaluation.Popularity(),
                 _ => evaluation.ItemKnn(),

@@ -10,10 +10,12 @@ public sealed record FoldSettings(
     int AffinityLimit = 30,
     double AffinityHalfLifeDays = 14,
     int SessionTimeoutMinutes = 30,
-    int RecentSearchesLimit = 10)
+    int RecentSearchesLimit = 10,
+    int ItemHistoryLimit = 1000)
 {
     public static FoldSettings From(ProfileOptions o) => new(
-        o.RecentlyViewedLimit, o.PurchasedItemsLimit, o.AffinityCategoriesLimit, o.AffinityHalfLifeDays, o.SessionTimeoutMinutes);
+        o.RecentlyViewedLimit, o.PurchasedItemsLimit, o.AffinityCategoriesLimit, o.AffinityHalfLifeDays, o.SessionTimeoutMinutes,
+        ItemHistoryLimit: o.ItemHistoryLimit);
 
     internal double HalfLifeMs => AffinityHalfLifeDays * 86_400_000d;
 }
@@ -41,10 +43,12 @@ public static class ProfileFolder
             case EventType.ProductView:
                 p.ProductViews++;
                 RememberView(p, e.ItemId!, e.Timestamp, s.RecentlyViewedLimit);
+                TouchItem(p, e.ItemId!, e.Timestamp, s).Views++;
                 AddAffinity(p, catalog.Find(e.ItemId), ViewWeight, e.Timestamp, s);
                 break;
             case EventType.AddToCart:
                 AddToCart(p, e, catalog.Find(e.ItemId));
+                TouchItem(p, e.ItemId!, e.Timestamp, s).Carts++;
                 AddAffinity(p, catalog.Find(e.ItemId), CartWeight, e.Timestamp, s);
                 break;
             case EventType.RemoveFromCart:
@@ -60,6 +64,7 @@ public static class ProfileFolder
                 p.SlotClicks++;
                 if (e.ItemId is not null)
                 {
+                    TouchItem(p, e.ItemId, e.Timestamp, s).Clicks++;
                     AddAffinity(p, catalog.Find(e.ItemId), ClickWeight, e.Timestamp, s);
                 }
                 break;
@@ -169,9 +174,42 @@ public static class ProfileFolder
         foreach (var line in e.Lines ?? [])
         {
             PushFront(p.PurchasedItems, line.ItemId, s.PurchasedItemsLimit);
+            TouchItem(p, line.ItemId, e.Timestamp, s).Purchases++;
             AddAffinity(p, catalog.Find(line.ItemId), PurchaseWeight, e.Timestamp, s);
             RemoveFromCart(p, line.ItemId, 0);
         }
+    }
+
+    /// <summary>The visitor's entry for an item, made if new; past the limit the oldest unpurchased entry goes.</summary>
+    internal static ItemTouch TouchItem(VisitorProfile p, string itemId, long ts, FoldSettings s)
+    {
+        var items = p.Items;
+        foreach (var t in items)
+        {
+            if (string.Equals(t.ItemId, itemId, StringComparison.Ordinal))
+            {
+                t.At = Math.Max(t.At, ts);
+                return t;
+            }
+        }
+        var touch = new ItemTouch { ItemId = itemId, At = ts };
+        items.Add(touch);
+        if (items.Count > s.ItemHistoryLimit)
+        {
+            var oldest = -1;
+            for (var i = 0; i < items.Count - 1; i++)
+            {
+                if (items[i].Purchases == 0 && (oldest < 0 || items[i].At < items[oldest].At))
+                {
+                    oldest = i;
+                }
+            }
+            if (oldest >= 0)
+            {
+                items.RemoveAt(oldest);
+            }
+        }
+        return touch;
     }
 
     private static void PushFront(List<string> list, string value, int limit)

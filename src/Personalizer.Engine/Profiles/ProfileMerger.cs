@@ -40,6 +40,14 @@ public static class ProfileMerger
         }
 
         target.PurchasedItems = [.. target.PurchasedItems.Concat(source.PurchasedItems).Distinct().Take(s.PurchasedItemsLimit)];
+        foreach (var t in source.Items)
+        {
+            var into = ProfileFolder.TouchItem(target, t.ItemId, t.At, s);
+            into.Views += t.Views;
+            into.Clicks += t.Clicks;
+            into.Carts += t.Carts;
+            into.Purchases += t.Purchases;
+        }
         target.RecentSearches = [.. target.RecentSearches.Concat(source.RecentSearches).Distinct().Take(s.RecentSearchesLimit)];
 
         foreach (var (into, from) in new[] { (target.Affinity, source.Affinity), (target.BrandAffinity, source.BrandAffinity), (target.TagAffinity, source.TagAffinity) })

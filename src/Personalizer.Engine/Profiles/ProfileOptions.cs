@@ -11,6 +11,13 @@ public sealed class ProfileOptions
     [Range(1, 1000)]
     public int PurchasedItemsLimit { get; set; } = 100;
 
+    /// <summary>
+    /// Distinct items kept in a visitor's interaction history (what fold-in uses); purchased items are
+    /// kept whatever this says, so "exclude purchased" holds for any number of purchases.
+    /// </summary>
+    [Range(10, 100_000)]
+    public int ItemHistoryLimit { get; set; } = 1000;
+
     [Range(1, 200)]
     public int AffinityCategoriesLimit { get; set; } = 30;
 

@@ -57,7 +57,39 @@ public sealed class VisitorProfile
     /// <summary>What the visitor was last shown per slot and which experiments exposed them: what a later click or purchase is attributed to.</summary>
     [Key(28)] public AttributionMemory? Attribution { get; set; }
 
+    /// <summary>
+    /// Every item the visitor has touched, with how often (views, clicks, cart additions, purchased
+    /// lines): what training counts, so the request-time user vector is the one training would give.
+    /// Purchased items are never dropped; beyond <c>ItemHistoryLimit</c> the oldest unpurchased go.
+    /// </summary>
+    [Key(29)] public List<ItemTouch> Items { get; set; } = [];
+
     [IgnoreMember] public bool IsRedirect => MergedInto is not null;
+
+    /// <summary>Whether the visitor ever bought the item, however long ago and however many orders since.</summary>
+    public bool HasPurchased(string itemId)
+    {
+        foreach (var t in Items)
+        {
+            if (t.Purchases > 0 && string.Equals(t.ItemId, itemId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return PurchasedItems.Contains(itemId);
+    }
+}
+
+/// <summary>One item of a visitor's history: counts per kind of interaction, and when it was last touched.</summary>
+[MessagePackObject]
+public sealed class ItemTouch
+{
+    [Key(0)] public string ItemId { get; set; } = "";
+    [Key(1)] public int Views { get; set; }
+    [Key(2)] public int Clicks { get; set; }
+    [Key(3)] public int Carts { get; set; }
+    [Key(4)] public int Purchases { get; set; }
+    [Key(5)] public long At { get; set; }
 }
 
 [MessagePackObject]

@@ -13,12 +13,30 @@ namespace Personalizer.Engine.Recommendations;
 /// Trains a site's model from its whole history (the archive and the log's tail): views, clicks, cart additions and purchases
 /// become implicit feedback (erased visitors are left out), orders give bought-together lifts.
 /// </summary>
-public sealed class ModelTrainer(EventHistory history, RecommendationOptions options, TimeProvider time)
+public sealed class ModelTrainer(EventHistory? history, RecommendationOptions options, TimeProvider time)
 {
+    /// <summary>A trainer for given events only (<see cref="TrainOn"/>), on the system clock.</summary>
+    public ModelTrainer(RecommendationOptions options)
+        : this(null, options, TimeProvider.System)
+    {
+    }
+
     public RecommendationModel? Train(string site, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();
-        var data = Collect(site, ct);
+        var (events, lastSeq) = Read(site, ct);
+        return Build(site, Collect(events, lastSeq), started, evaluate: true, ct);
+    }
+
+    /// <summary>
+    /// Trains on the given events exactly as on a site's history (the same weights, options and
+    /// seed), without the hold-out figures: what the served evaluation measures.
+    /// </summary>
+    public RecommendationModel? TrainOn(string site, IEnumerable<TrackedEvent> events, CancellationToken ct = default) =>
+        Build(site, Collect(events, 0), Stopwatch.GetTimestamp(), evaluate: false, ct);
+
+    private RecommendationModel? Build(string site, Collected data, long started, bool evaluate, CancellationToken ct)
+    {
         if (data.Triples.Count == 0)
         {
             return null;
@@ -36,7 +54,7 @@ public sealed class ModelTrainer(EventHistory history, RecommendationOptions opt
         var (similar, similarScores) = Neighbours(items, options.Factors, options.SimilarItems);
         var (together, lifts) = BoughtTogether(data.Orders, itemIds.Length);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var evaluation = Evaluate(data, alsOptions);
+        var evaluation = evaluate ? Evaluate(data, alsOptions) : [];
         var now = time.GetUtcNow();
         return new RecommendationModel
         {
@@ -71,13 +89,12 @@ public sealed class ModelTrainer(EventHistory history, RecommendationOptions opt
         public long LastSeq { get; set; }
     }
 
-    private Collected Collect(string site, CancellationToken ct)
+    private (List<TrackedEvent> Events, long LastSeq) Read(string site, CancellationToken ct)
     {
-        var w = options.Weights;
         var events = new List<TrackedEvent>();
         var erased = new HashSet<string>(StringComparer.Ordinal);
         long lastSeq = 0;
-        foreach (var (seq, record) in history.Read(site, ct))
+        foreach (var (seq, record) in (history ?? throw new InvalidOperationException("This trainer has no history to read.")).Read(site, ct))
         {
             lastSeq = Math.Max(lastSeq, seq);
             if (record is EventBatchRecord batch)
@@ -89,15 +106,19 @@ public sealed class ModelTrainer(EventHistory history, RecommendationOptions opt
                 erased.Add(erase.VisitorId);
             }
         }
+        // Erasure reaches training too.
+        events.RemoveAll(e => erased.Contains(e.VisitorId));
+        return (events, lastSeq);
+    }
+
+    private Collected Collect(IEnumerable<TrackedEvent> events, long lastSeq)
+    {
+        var w = options.Weights;
         var data = new Collected { LastSeq = lastSeq };
         int User(string id) => data.Users.TryGetValue(id, out var u) ? u : data.Users[id] = data.Users.Count;
         int Item(string id) => data.Items.TryGetValue(id, out var i) ? i : data.Items[id] = data.Items.Count;
         foreach (var e in events)
         {
-            if (erased.Contains(e.VisitorId))
-            {
-                continue; // erasure reaches training too
-            }
             switch (e.Type)
             {
                 case EventType.ProductView:

@@ -39,6 +39,7 @@ public sealed class OfflineEvaluation
         var users = new Dictionary<string, int>(StringComparer.Ordinal);
         var items = new Dictionary<string, int>(StringComparer.Ordinal);
         var byUser = new List<List<int>>();
+        var first = new Dictionary<(int, int), long>();
         foreach (var r in ratings)
         {
             if (!users.TryGetValue(r.User, out var u))
@@ -51,6 +52,7 @@ public sealed class OfflineEvaluation
                 items[r.Item] = i = items.Count;
             }
             byUser[u].Add(i);
+            first.TryAdd((u, i), r.Timestamp);
         }
         var random = new Random(seed);
         var train = new List<(int, int, float)>();
@@ -68,13 +70,31 @@ public sealed class OfflineEvaluation
             foreach (var i in list.Skip(testCount))
             {
                 train.Add((u, i, 1f));
+                TrainPairs.Add((u, i, first[(u, i)]));
             }
         }
         _train = Interactions.From(users.Count, items.Count, train);
+        UserIds = new string[users.Count];
+        foreach (var (id, u) in users)
+        {
+            UserIds[u] = id;
+        }
+        ItemIds = new string[items.Count];
+        foreach (var (id, i) in items)
+        {
+            ItemIds[i] = id;
+        }
         ItemCount = items.Count;
         UserCount = users.Count;
         TrainCount = _train.Count;
     }
+
+    /// <summary>The training part as (user, item, timestamp of the user's first rating of it), in split order.</summary>
+    public List<(int User, int Item, long Timestamp)> TrainPairs { get; } = [];
+    public string[] UserIds { get; }
+    public string[] ItemIds { get; }
+    /// <summary>The held-out items of a user.</summary>
+    public IReadOnlySet<int> TestOf(int user) => _test[user];
 
     public int ItemCount { get; }
     public int UserCount { get; }
@@ -156,7 +176,7 @@ public sealed class OfflineEvaluation
         });
     }
 
-    private EvaluationResult Evaluate(string model, double trainingSeconds, Action<int, float[]> score)
+    internal EvaluationResult Evaluate(string model, double trainingSeconds, Action<int, float[]> score)
     {
         double precision = 0, recall = 0, ndcg = 0, map = 0;
         var evaluated = 0;

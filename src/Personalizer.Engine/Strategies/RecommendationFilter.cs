@@ -124,7 +124,7 @@ public static class RecommendationFilter
         {
             return "in a category the visitor excluded";
         }
-        if (filters.ExcludePurchased && profile.PurchasedItems.Contains(item.Id))
+        if (filters.ExcludePurchased && profile.HasPurchased(item.Id))
         {
             return "already purchased";
         }

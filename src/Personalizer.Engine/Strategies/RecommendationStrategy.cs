@@ -62,40 +62,15 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         {
             return ColdStart(context, slot, boost);
         }
-        var w = options.Weights;
-        var count = profile.RecentlyViewed.Count + profile.Cart.Count + profile.PurchasedItems.Count;
-        Span<int> indexes = count <= 512 ? stackalloc int[count] : new int[count];
-        Span<float> weights = count <= 512 ? stackalloc float[count] : new float[count];
-        var n = 0;
-        foreach (var v in profile.RecentlyViewed)
-        {
-            Add(model, v.ItemId, w.View, indexes, weights, ref n);
-        }
-        foreach (var line in profile.Cart)
-        {
-            Add(model, line.ItemId, w.AddToCart, indexes, weights, ref n);
-        }
-        foreach (var id in profile.PurchasedItems)
-        {
-            Add(model, id, w.Purchase, indexes, weights, ref n);
-        }
-        if (n == 0)
-        {
-            return ColdStart(context, slot, boost);
-        }
-
-        var f = model.Factors;
-        Span<float> user = f <= 256 ? stackalloc float[f] : new float[f];
-        new ImplicitAls(new AlsOptions(f, model.Regularization, model.Alpha, WeightedRegularization: model.WeightedRegularization)).FoldIn(indexes[..n], weights[..n], model.ItemFactors, model.Gram, user);
-
         var items = model.ItemIds.Length;
         var scores = ArrayPool<float>.Shared.Rent(items);
         try
         {
-            for (var i = 0; i < items; i++)
+            if (!PersonalizedScoring.Score(model, profile, options.Weights, slot.Filters.ExcludePurchased, scores.AsSpan(0, items)))
             {
-                scores[i] = TensorPrimitives.Dot(user, model.ItemFactors.AsSpan(i * f, f));
+                return ColdStart(context, slot, boost);
             }
+            var n = profile.Items.Count;
             // Enough candidates that the filters (bought, in cart, out of stock…) leave a full list.
             var want = Math.Min(items, slot.Count * 3 + n + 10);
             var top = ArrayPool<int>.Shared.Rent(want);
@@ -118,24 +93,6 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         {
             ArrayPool<float>.Shared.Return(scores);
         }
-    }
-
-    private static void Add(RecommendationModel model, string itemId, float weight, Span<int> indexes, Span<float> weights, ref int n)
-    {
-        if (!model.ItemIndex.TryGetValue(itemId, out var index))
-        {
-            return;
-        }
-        for (var k = 0; k < n; k++)
-        {
-            if (indexes[k] == index)
-            {
-                weights[k] += weight;
-                return;
-            }
-        }
-        indexes[n] = index;
-        weights[n++] = weight;
     }
 
     /// <summary>Nobody to fold in: the site's trending items of the visitor's top category, if they have one.</summary>

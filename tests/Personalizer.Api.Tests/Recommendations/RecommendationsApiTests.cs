@@ -95,6 +95,34 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task EveryItemEverBoughtStaysOutHoweverManyOrdersFollowed()
+    {
+        await TrainOnCategoryShoppers();
+        // 150 orders of one item each, far past the 100 the profile lists as recent purchases.
+        var bought = new List<string>();
+        var orders = new List<string>();
+        for (var k = 0; k < 150; k++)
+        {
+            var item = $"sku-{Categories[k % Categories.Length][..3]}-{k / Categories.Length + 1:D3}";
+            bought.Add(item);
+            orders.Add($$"""{"eventId":"o{{k}}","type":"purchase","visitorId":"collector","orderId":"o{{k}}","lines":[{"itemId":"{{item}}","quantity":1,"price":10}]}""");
+        }
+        foreach (var chunk in orders.Chunk(50))
+        {
+            await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+
+        foreach (var strategy in new[] { "personalized", "trending" })
+        {
+            var recommended = (await Recommend("collector", 50, strategy)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+            Assert.NotEmpty(recommended);
+            Assert.Empty(recommended.Intersect(bought));
+        }
+        var profile = await (await _admin.GetAsync("/v1/profiles/collector")).Json();
+        Assert.Equal(150, profile.GetProperty("orders").GetInt32());
+    }
+
+    [Fact]
     public async Task SimilarItemsShareTheCategoryOfTheItem()
     {
         await TrainOnCategoryShoppers();
