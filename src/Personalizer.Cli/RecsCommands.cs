@@ -13,6 +13,7 @@ internal static class RecsCommands
         var recs = new Command("recs", "Recommendation models: offline evaluation, synthetic data.");
         recs.Subcommands.Add(Evaluate());
         recs.Subcommands.Add(Generate());
+        recs.Subcommands.Add(RecsTuneCommand.Create());
         return recs;
     }
 

@@ -43,10 +43,19 @@ internal static class PreviewMapping
         var viewed = Ids(errors, "profile.viewedItems", p.ViewedItems);
         var cart = Ids(errors, "profile.cartItems", p.CartItems);
         var purchased = Ids(errors, "profile.purchasedItems", p.PurchasedItems);
-        var excluded = Ids(errors, "profile.excludedCategories", p.ExcludedCategories);
+        var excluded = (p.ExcludedCategories ?? []).Select(ValidationErrors.TrimName).ToList();
+        if (excluded.Count > MaxList)
+        {
+            errors.Add("profile.excludedCategories", $"must have at most {MaxList} entries");
+            excluded.Clear();
+        }
+        for (var i = 0; i < excluded.Count; i++)
+        {
+            errors.Name($"profile.excludedCategories[{i}]", excluded[i]);
+        }
         foreach (var (category, score) in p.Affinity ?? [])
         {
-            errors.Id($"profile.affinity.{category}", category);
+            errors.Name($"profile.affinity.{category}", category);
             errors.Number($"profile.affinity.{category}", score, 0, 1e6);
         }
         var orders = p.Orders ?? 0;
@@ -68,7 +77,7 @@ internal static class PreviewMapping
             Cart = [.. cart.Select(id => new CartLine { ItemId = id, Quantity = 1, AddedAt = nowMs })],
             PurchasedItems = purchased,
             Affinity = [.. (p.Affinity ?? []).Select(kv => new CategoryAffinity { Category = kv.Key, Score = kv.Value, UpdatedAt = nowMs })],
-            Preferences = new VisitorPreferences { ExcludedCategories = excluded, PersonalizationEnabled = p.Personalization ?? true },
+            Preferences = new VisitorPreferences { ExcludedCategories = [.. excluded.Where(c => c is not null).Select(c => c!)], PersonalizationEnabled = p.Personalization ?? true },
         };
     }
 

@@ -113,8 +113,8 @@ internal static class ProfilesMapping
         {
             errors.Add("tracking", "must be 'granted', 'denied' or 'unknown'");
         }
-        var interests = Ids("interests", r.Interests, errors) ?? current.Interests;
-        var excluded = Ids("excludedCategories", r.ExcludedCategories, errors) ?? current.ExcludedCategories;
+        var interests = Names("interests", r.Interests, errors) ?? current.Interests;
+        var excluded = Names("excludedCategories", r.ExcludedCategories, errors) ?? current.ExcludedCategories;
         return errors.IsEmpty
             ? new VisitorPreferences
             {
@@ -126,7 +126,8 @@ internal static class ProfilesMapping
             : null;
     }
 
-    private static List<string>? Ids(string path, List<string?>? values, ValidationErrors errors)
+    /// <summary>Category names (free text, trimmed), each once.</summary>
+    private static List<string>? Names(string path, List<string?>? values, ValidationErrors errors)
     {
         if (values is null)
         {
@@ -139,7 +140,8 @@ internal static class ProfilesMapping
         }
         for (var i = 0; i < values.Count; i++)
         {
-            errors.Id($"{path}[{i}]", values[i]);
+            values[i] = ValidationErrors.TrimName(values[i]);
+            errors.Name($"{path}[{i}]", values[i]);
         }
         return [.. values.Where(v => v is not null).Select(v => v!).Distinct()];
     }

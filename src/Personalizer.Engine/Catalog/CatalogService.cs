@@ -39,7 +39,8 @@ public sealed class CatalogService(CatalogStore catalog, IChangeFeed changes, Ti
         }
         for (var i = 0; i < item.Categories.Length; i++)
         {
-            errors.Id($"{path}.categories[{i}]", item.Categories[i]);
+            item.Categories[i] = ValidationErrors.TrimName(item.Categories[i])!;
+            errors.Name($"{path}.categories[{i}]", item.Categories[i]);
         }
         if (item.Tags.Length > MaxTags)
         {
@@ -49,7 +50,11 @@ public sealed class CatalogService(CatalogStore catalog, IChangeFeed changes, Ti
         {
             errors.Id($"{path}.tags[{i}]", item.Tags[i]);
         }
-        errors.Text($"{path}.brand", item.Brand, 128);
+        if (item.Brand is not null)
+        {
+            item.Brand = ValidationErrors.TrimName(item.Brand);
+            errors.Name($"{path}.brand", item.Brand);
+        }
         Url($"{path}.url", item.Url, errors);
         Url($"{path}.imageUrl", item.ImageUrl, errors);
     }

@@ -222,11 +222,13 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
             var f = slot.Filters;
             for (var i = 0; i < f.IncludeCategories.Length; i++)
             {
-                errors.Id($"filters.includeCategories[{i}]", f.IncludeCategories[i]);
+                f.IncludeCategories[i] = ValidationErrors.TrimName(f.IncludeCategories[i])!;
+                errors.Name($"filters.includeCategories[{i}]", f.IncludeCategories[i]);
             }
             for (var i = 0; i < f.ExcludeCategories.Length; i++)
             {
-                errors.Id($"filters.excludeCategories[{i}]", f.ExcludeCategories[i]);
+                f.ExcludeCategories[i] = ValidationErrors.TrimName(f.ExcludeCategories[i])!;
+                errors.Name($"filters.excludeCategories[{i}]", f.ExcludeCategories[i]);
             }
             if (f.MaxPerCategory < 0 || f.MaxPerCategory > MaxCount)
             {

@@ -39,6 +39,44 @@ public sealed class ValidationErrors
         return true;
     }
 
+    /// <summary>The longest category or brand name.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>
+    /// A category or brand name as shops write them ("Children's", "Home & Garden"): any printable
+    /// text, already trimmed (<see cref="TrimName"/>), not empty, at most <see cref="MaxNameLength"/>.
+    /// </summary>
+    public bool Name(string path, string? value)
+    {
+        if (value is null)
+        {
+            Add(path, "is required");
+            return false;
+        }
+        if (value.Length == 0)
+        {
+            Add(path, "must not be empty");
+            return false;
+        }
+        if (value.Length > MaxNameLength)
+        {
+            Add(path, $"must be at most {MaxNameLength} characters");
+            return false;
+        }
+        foreach (var c in value)
+        {
+            if (char.IsControl(c))
+            {
+                Add(path, "must not contain control characters");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>A name with surrounding white space removed; null stays null.</summary>
+    public static string? TrimName(string? value) => value?.Trim();
+
     public void Text(string path, string? value, int maxLength, bool required = false)
     {
         if (value is null)

@@ -23,6 +23,31 @@ public sealed class CatalogApiTests : IDisposable
         Assert.Equal("shoes", item.GetProperty("categories")[1].GetString());
     }
 
+    [Fact]
+    public async Task CategoryAndBrandNamesAreFreeTextAndWorkInFiltersAndExclusions()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        var site = _app.Client(PersonalizerApp.SiteKey);
+        await admin.PutJson("/v1/catalog/items", """
+            {"items":[{"id":"toy-1","title":"Kite","categories":["  Children's  ","Home & Garden"],"brand":" Ünïcode Toys 🪁 ","price":9.5,"inStock":true},
+                      {"id":"toy-2","title":"Ball","categories":["Children's"],"price":3,"inStock":true},
+                      {"id":"mat-1","title":"Mat","categories":["Yoga / Pilates"],"price":20,"inStock":true}]}
+            """).AssertStatus(HttpStatusCode.OK);
+
+        var item = await (await site.GetAsync("/v1/catalog/items/toy-1")).Json();
+        Assert.Equal("Children's", item.GetProperty("categories")[0].GetString());
+        Assert.Equal("Home & Garden", item.GetProperty("categories")[1].GetString());
+        Assert.Equal("Ünïcode Toys 🪁", item.GetProperty("brand").GetString());
+
+        await admin.PutJson("/v1/slots/kids-strip", """
+            {"kind":"recommendations","strategy":"trending","count":5,"filters":{"includeCategories":["Children's"]}}
+            """).AssertStatus(HttpStatusCode.OK);
+        await site.PutJson("/v1/visitors/v-kids/preferences", """{"excludedCategories":[" Home & Garden "]}""").AssertStatus(HttpStatusCode.OK);
+        var decided = await (await site.PostJson("/v1/decide", """{"visitorId":"v-kids","slots":["kids-strip"]}""")).Json();
+        var ids = decided.GetProperty("slots").GetProperty("kids-strip").GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()).ToList();
+        Assert.Equal(["toy-2"], ids);
+    }
+
     [Theory]
     [InlineData("""{"items":[{"id":"a","title":"","price":1}]}""", "items[0].title")]
     [InlineData("""{"items":[{"title":"x"}]}""", "items[0].id")]
@@ -31,6 +56,9 @@ public sealed class CatalogApiTests : IDisposable
     [InlineData("""{"items":[{"id":"a","title":"x"},{"id":"a","title":"y"}]}""", "items[1].id")]
     [InlineData("""{"items":[{"id":"a","title":"x","categories":"shoes"}]}""", "items[0].categories")]
     [InlineData("""{"items":[]}""", "items")]
+    [InlineData("""{"items":[{"id":"a","title":"x","categories":["   "]}]}""", "items[0].categories[0]")]
+    [InlineData("""{"items":[{"id":"a","title":"x","categories":["tab\there"]}]}""", "items[0].categories[0]")]
+    [InlineData("""{"items":[{"id":"a","title":"x","brand":"\u0007"}]}""", "items[0].brand")]
     public async Task BadItemsAreAProblemNamingTheField(string body, string field)
     {
         var response = await _app.Client(PersonalizerApp.AdminKey).PutJson("/v1/catalog/items", body);

@@ -72,7 +72,7 @@ public sealed class ProfilesApiTests : IDisposable
 
     [Theory]
     [InlineData("""{"tracking":"maybe"}""", "tracking")]
-    [InlineData("""{"excludedCategories":["bad category"]}""", "excludedCategories[0]")]
+    [InlineData("""{"excludedCategories":["bad\ncategory"]}""", "excludedCategories[0]")]
     [InlineData("""{"personalization":"yes"}""", "personalization")]
     public async Task BadPreferencesAreAProblemNamingTheField(string body, string field)
     {
