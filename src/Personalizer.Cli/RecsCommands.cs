@@ -25,17 +25,21 @@ internal static class RecsCommands
         var testFraction = new Option<double>("--test-fraction") { DefaultValueFactory = _ => 0.25, Description = "share of each user's interactions held out" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42 };
         var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
-        var factors = new Option<int>("--factors") { DefaultValueFactory = _ => 64 };
+        var factors = new Option<int>("--factors") { DefaultValueFactory = _ => new RecommendationOptions().Factors, Description = "default: the service's" };
         var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 15 };
-        var regularization = new Option<float>("--regularization") { DefaultValueFactory = _ => new AlsOptions().Regularization };
-        var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => new AlsOptions().Alpha };
+        var regularization = new Option<float>("--regularization") { DefaultValueFactory = _ => new RecommendationOptions().Regularization, Description = "default: the service's" };
+        var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => new RecommendationOptions().Alpha, Description = "default: the service's" };
         var cgSteps = new Option<int>("--cg-steps") { DefaultValueFactory = _ => new AlsOptions().ConjugateGradientSteps, Description = "conjugate-gradient steps per row and iteration (als only)" };
+        var http = new Option<string>("--http") { Description = "also replay the split through a running service at this URL (catalogue, purchases imported, model trained, lists asked over HTTP); use an empty site" };
+        var adminKey = new Option<string>("--admin-key") { DefaultValueFactory = _ => "demo-admin-key" };
+        var siteKey = new Option<string>("--site-key") { DefaultValueFactory = _ => "demo-site-key" };
+        var itemsFile = new Option<FileInfo>("--items") { Description = "u.item, for the catalogue's titles and genre names (with u.genre beside it)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object keyed by model name" };
         var weighted = new Option<bool>("--weighted-regularization") { DefaultValueFactory = _ => true, Description = "ALS-WR: λ times each row's interaction count (false: one λ for all)" };
         var models = new Option<string>("--models") { DefaultValueFactory = _ => "served,als,popularity,itemknn", Description = "comma-separated: served (the service's own path: training interactions as purchases, the service's trainer, profiles folded as the service folds them, its personalized scorer), als, popularity, itemknn" };
         var command = new Command("evaluate", "Compare ALS with popularity and item-kNN on a per-user random split.")
         {
-            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models, weighted, cgSteps,
+            ratings, events, minRating, testFraction, seed, k, factors, iterations, regularization, alpha, json, models, weighted, cgSteps, http, adminKey, siteKey, itemsFile,
         };
         command.SetAction(parse =>
         {
@@ -76,7 +80,15 @@ internal static class RecsCommands
                 "als" => evaluation.Als(options),
                 "popularity" => evaluation.Popularity(),
                 _ => evaluation.ItemKnn(),
-            }).ToArray();
+            }).ToList();
+            string? repeats = null;
+            if (parse.GetValue(http) is { } url)
+            {
+                var (replayed, repeatUsers, repeatItems) = HttpReplay.RunAsync(evaluation, new Uri(url), parse.GetValue(adminKey)!, parse.GetValue(siteKey)!,
+                    parse.GetValue(itemsFile), parse.GetValue(k), CancellationToken.None).GetAwaiter().GetResult();
+                results.Add(replayed);
+                repeats = $"over HTTP: {repeatItems} already-bought items recommended, to {repeatUsers} of {evaluation.UserCount} users";
+            }
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(results.ToDictionary(r => r.Model, r => r.ToDictionary()), CliJson.Default.DictionaryStringIReadOnlyDictionaryStringDouble));
@@ -88,6 +100,10 @@ internal static class RecsCommands
             foreach (var r in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Model,-12}{r.Precision,12:F4}{r.Recall,10:F4}{r.Ndcg,10:F4}{r.Map,10:F4}{r.Coverage,10:F4}{r.TrainingSeconds,10:F2}"));
+            }
+            if (repeats is not null)
+            {
+                Console.WriteLine(repeats);
             }
             return 0;
         });

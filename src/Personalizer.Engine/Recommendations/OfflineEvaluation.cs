@@ -178,15 +178,12 @@ public sealed class OfflineEvaluation
 
     internal EvaluationResult Evaluate(string model, double trainingSeconds, Action<int, float[]> score)
     {
-        double precision = 0, recall = 0, ndcg = 0, map = 0;
-        var evaluated = 0;
-        var recommended = new bool[ItemCount];
         var scores = new float[ItemCount];
         var top = new int[_k];
+        var lists = new int[UserCount][];
         for (var u = 0; u < UserCount; u++)
         {
-            var test = _test[u];
-            if (test.Count == 0)
+            if (_test[u].Count == 0)
             {
                 continue;
             }
@@ -196,13 +193,38 @@ public sealed class OfflineEvaluation
             {
                 scores[i] = float.NegativeInfinity; // training items are never candidates
             }
-            var n = TopK.Select(scores, top);
+            lists[u] = top[..TopK.Select(scores, top)];
+        }
+        return EvaluateLists(model, lists, trainingSeconds);
+    }
+
+    /// <summary>
+    /// The metrics of given top lists, one per user (item indexes of this split, best first; −1 for
+    /// an item the split does not know; null for a user not asked).
+    /// </summary>
+    public EvaluationResult EvaluateLists(string model, int[]?[] lists, double trainingSeconds = 0)
+    {
+        double precision = 0, recall = 0, ndcg = 0, map = 0;
+        var evaluated = 0;
+        var recommended = new bool[ItemCount];
+        for (var u = 0; u < UserCount; u++)
+        {
+            var test = _test[u];
+            if (test.Count == 0 || lists[u] is not { } list)
+            {
+                continue;
+            }
             int hits = 0;
             double dcg = 0, ap = 0;
-            for (var rank = 0; rank < n; rank++)
+            for (var rank = 0; rank < Math.Min(_k, list.Length); rank++)
             {
-                recommended[top[rank]] = true;
-                if (test.Contains(top[rank]))
+                var item = list[rank];
+                if (item < 0)
+                {
+                    continue;
+                }
+                recommended[item] = true;
+                if (test.Contains(item))
                 {
                     hits++;
                     dcg += 1 / Math.Log2(rank + 2);
