@@ -42,15 +42,16 @@ public static class RecommendationsApi
         {
             errors.Add("count", $"must be from 1 to {MaxCount}");
         }
+        var (filters, boost) = RecommendationQuery.Read(http.Request.Query, errors);
         if (!errors.IsEmpty)
         {
             return JsonBody.Invalid(errors);
         }
-        var slot = new SlotDefinition { Id = "api-" + strategy, Kind = SlotKind.Recommendations, Strategy = strategy, Count = count ?? 10 };
+        var slot = new SlotDefinition { Id = "api-" + strategy, Kind = SlotKind.Recommendations, Strategy = strategy, Count = count ?? 10, Filters = filters };
         var context = itemId is null
             ? RequestContext.Empty
             : new RequestContext { Attributes = new Dictionary<string, string> { [Engine.Strategies.RecommendationStrategyNames.ItemAttribute] = itemId } };
-        var decision = await engine.RecommendAsync(http.Caller().Site, visitorId, slot, context, ct);
+        var decision = await engine.RecommendAsync(http.Caller().Site, visitorId, slot, context, boost, ct);
         return TypedResults.Ok(decision.ToResponse(visitorId, strategy));
     }
 

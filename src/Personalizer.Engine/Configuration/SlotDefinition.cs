@@ -94,7 +94,7 @@ public sealed class SlotVariant
 }
 
 [MessagePackObject]
-public sealed class RecommendationFilters
+public sealed record RecommendationFilters
 {
     [Key(0)] public bool ExcludePurchased { get; init; } = true;
     [Key(1)] public bool ExcludeInCart { get; init; } = true;
@@ -103,4 +103,18 @@ public sealed class RecommendationFilters
     [Key(4)] public string[] ExcludeCategories { get; init; } = [];
     /// <summary>At most this many items of one (primary) category; 0 = no limit.</summary>
     [Key(5)] public int MaxPerCategory { get; init; }
+    [Key(6)] public string[] IncludeBrands { get; init; } = [];
+    [Key(7)] public string[] ExcludeBrands { get; init; } = [];
+    /// <summary>Items carrying at least one of these tags (attributes).</summary>
+    [Key(8)] public string[] IncludeTags { get; init; } = [];
+    [Key(9)] public string[] ExcludeTags { get; init; } = [];
+    /// <summary>Price range, inclusive; null = open.</summary>
+    [Key(10)] public double? MinPrice { get; init; }
+    [Key(11)] public double? MaxPrice { get; init; }
+    /// <summary>Leave out what the visitor viewed recently (the profile's recently viewed list).</summary>
+    [Key(12)] public bool ExcludeRecentlyViewed { get; init; }
+
+    /// <summary>Whether the filters keep only part of the catalogue, so that a ranking's top may not be enough.</summary>
+    [IgnoreMember]
+    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || MinPrice is not null || MaxPrice is not null;
 }

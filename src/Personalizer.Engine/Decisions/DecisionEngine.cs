@@ -114,10 +114,14 @@ public sealed class DecisionEngine
     /// A recommendation list for apps (<c>GET /v1/recommendations</c>): the slot is made for the call,
     /// and runs through the same chain, deadline and filters as a page's recommendation slots.
     /// </summary>
-    public async Task<SlotDecision> RecommendAsync(string site, string visitorId, SlotDefinition slot, RequestContext request, CancellationToken ct = default)
+    public async Task<SlotDecision> RecommendAsync(string site, string visitorId, SlotDefinition slot, RequestContext request, string[]? boost = null, CancellationToken ct = default)
     {
         var started = _time.GetTimestamp();
         var context = await ContextAsync(site, visitorId, request, _configuration.Current(site), explain: false, started, ct).ConfigureAwait(false);
+        if (boost is { Length: > 0 })
+        {
+            context.Boost = boost;
+        }
         return await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false);
     }
 

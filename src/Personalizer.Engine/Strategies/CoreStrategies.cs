@@ -39,7 +39,7 @@ internal sealed class TrendingStrategy(TrendingTracker trending) : ISlotStrategy
 
     public static SlotDecision Answer(TrendingTracker trending, DecisionContext context, SlotDefinition slot, string? reason)
     {
-        var items = RecommendationFilter.Apply(trending.Top(context.Site), context, slot);
+        var items = RecommendationFilter.Apply(RecommendationStrategy.Boost(trending.Top(context.Site), context, context.Boost), context, slot);
         if (items.Count < slot.Count)
         {
             RecommendationFilter.FillFromCatalog(items, context, slot);

@@ -35,6 +35,8 @@ public sealed class DecisionContext
     public double AffinityHalfLifeDays { get; init; } = 14;
     /// <summary>The profile store could not be reached: every slot gets its non-personal fallback.</summary>
     public bool ProfileUnavailable { get; init; }
+    /// <summary>Categories the request boosts (<c>GET /v1/recommendations?boostCategories=</c>): drawn from the whole catalogue, listed first.</summary>
+    public string[] Boost { get; set; } = [];
 
     /// <summary>What conditions read; made on first use, once per decide.</summary>
     public EvalContext Conditions => _conditions ??= new EvalContext(Profile, Request, Catalog, NowMs, Configuration.CompiledSegments, AffinityHalfLifeDays, Customers);

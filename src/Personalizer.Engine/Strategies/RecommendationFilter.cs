@@ -108,6 +108,26 @@ public static class RecommendationFilter
         {
             return "in a category the slot excludes";
         }
+        if (filters.IncludeBrands.Length > 0 && (item.Brand is null || !Contains(filters.IncludeBrands, item.Brand)))
+        {
+            return "not of the brands asked for";
+        }
+        if (item.Brand is not null && Contains(filters.ExcludeBrands, item.Brand))
+        {
+            return "of a brand excluded";
+        }
+        if (filters.IncludeTags.Length > 0 && !AnyIn(item.Tags, filters.IncludeTags))
+        {
+            return "without the tags asked for";
+        }
+        if (AnyIn(item.Tags, filters.ExcludeTags))
+        {
+            return "with a tag excluded";
+        }
+        if (item.Price < (filters.MinPrice ?? double.NegativeInfinity) || item.Price > (filters.MaxPrice ?? double.PositiveInfinity))
+        {
+            return "outside the price range";
+        }
         foreach (var r in already)
         {
             if (ReferenceEquals(r.Item, item))
@@ -128,6 +148,16 @@ public static class RecommendationFilter
         {
             return "already purchased";
         }
+        if (filters.ExcludeRecentlyViewed)
+        {
+            foreach (var v in profile.RecentlyViewed)
+            {
+                if (v.ItemId == item.Id)
+                {
+                    return "viewed recently";
+                }
+            }
+        }
         if (filters.ExcludeInCart)
         {
             foreach (var line in profile.Cart)
@@ -139,6 +169,18 @@ public static class RecommendationFilter
             }
         }
         return null;
+    }
+
+    private static bool Contains(string[] set, string value)
+    {
+        foreach (var s in set)
+        {
+            if (string.Equals(s, value, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool AnyIn(string[] categories, IReadOnlyList<string> set)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Recommendations;
@@ -24,7 +25,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     public bool AppliesTo(SlotDefinition slot) => slot.Kind == SlotKind.Recommendations && slot.Strategy != RecommendationStrategies.Trending;
 
     public ValueTask<SlotDecision?> DecideAsync(DecisionContext context, SlotDefinition slot, CancellationToken ct) =>
-        ValueTask.FromResult(Build(context, slot, boost: []));
+        ValueTask.FromResult(Build(context, slot, boost: context.Boost));
 
     /// <summary>
     /// The slot's list by its strategy; items of <paramref name="boost"/> categories move ahead
@@ -44,15 +45,21 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         };
     }
 
-    /// <summary>Boosted categories first, each part in its own order.</summary>
+    /// <summary>
+    /// Boosted categories first, each part in its own order. The boosted part is not limited to the
+    /// ranking's top: items of the boosted categories the ranking did not reach follow the ranked
+    /// ones from the whole catalogue (catalogue order), so a boosted category always appears.
+    /// </summary>
     internal static ScoredItem[] Boost(ScoredItem[] ranked, DecisionContext context, string[]? boost)
     {
         if (boost is not { Length: > 0 })
         {
             return ranked;
         }
-        bool InBoost(ScoredItem s) => context.Catalog.Find(s.ItemId) is { } item && item.Categories.Any(boost.Contains);
-        return [.. ranked.Where(InBoost), .. ranked.Where(s => !InBoost(s))];
+        bool InBoost(CatalogItem? item) => item is not null && item.Categories.Any(boost.Contains);
+        var listed = new HashSet<string>(ranked.Select(r => r.ItemId), StringComparer.Ordinal);
+        var drawn = context.Catalog.All.Where(i => InBoost(i) && !listed.Contains(i.Id)).Select(i => new ScoredItem(i.Id, 0));
+        return [.. ranked.Where(s => InBoost(context.Catalog.Find(s.ItemId))), .. drawn, .. ranked.Where(s => !InBoost(context.Catalog.Find(s.ItemId)))];
     }
 
     private SlotDecision? Personalized(DecisionContext context, SlotDefinition slot, RecommendationModel? model, string[] boost)
@@ -72,7 +79,8 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             }
             var n = profile.Items.Count;
             // Enough candidates that the filters (bought, in cart, out of stock…) leave a full list.
-            var want = Math.Min(items, slot.Count * 3 + n + 10);
+            // Narrowing filters (categories, brands, tags, price) may keep little of the top: rank everything then.
+            var want = slot.Filters.IsNarrowing ? items : Math.Min(items, slot.Count * 3 + n + 10);
             var top = ArrayPool<int>.Shared.Rent(want);
             try
             {

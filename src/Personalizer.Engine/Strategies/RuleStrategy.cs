@@ -67,12 +67,8 @@ internal sealed class RuleStrategy(TrendingTracker trending, RecommendationStrat
             Kind = slot.Kind,
             Count = slot.Count,
             Strategy = slot.Strategy,
-            Filters = new RecommendationFilters
+            Filters = slot.Filters with
             {
-                ExcludePurchased = slot.Filters.ExcludePurchased,
-                ExcludeInCart = slot.Filters.ExcludeInCart,
-                InStockOnly = slot.Filters.InStockOnly,
-                MaxPerCategory = slot.Filters.MaxPerCategory,
                 IncludeCategories = then.IncludeCategories.Length > 0 ? then.IncludeCategories : slot.Filters.IncludeCategories,
                 ExcludeCategories = [.. slot.Filters.ExcludeCategories, .. then.ExcludeCategories],
             },
