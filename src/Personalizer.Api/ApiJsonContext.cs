@@ -63,4 +63,5 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(RecommendationsResponse))]
 [JsonSerializable(typeof(ModelResponse))]
 [JsonSerializable(typeof(List<ModelResponse>))]
+[JsonSerializable(typeof(TrainingJobResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

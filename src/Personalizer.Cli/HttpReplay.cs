@@ -48,7 +48,7 @@ internal static class HttpReplay
             (await admin.PostAsync("/v1/events/import", content, ct)).EnsureSuccessStatusCode();
         }
         Console.Error.WriteLine("training");
-        (await admin.PostAsync("/v1/models/train", null, ct)).EnsureSuccessStatusCode();
+        (await admin.PostAsync("/v1/models/train?wait=true", null, ct)).EnsureSuccessStatusCode();
 
         var itemIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < split.ItemCount; i++)

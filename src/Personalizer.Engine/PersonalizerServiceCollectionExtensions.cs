@@ -130,6 +130,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<ModelTrainer>();
         services.TryAddSingleton<ModelTraining>();
+        services.TryAddSingleton<TrainingJobs>();
 
         services.TryAddSingleton(sp => sp.GetRequiredService<PersonalizerOptions>().Crm);
         services.TryAddSingleton<CustomerModels>();

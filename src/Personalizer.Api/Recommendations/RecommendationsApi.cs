@@ -20,7 +20,11 @@ public static class RecommendationsApi
 
         var models = app.MapGroup("/v1/models").WithTags("Models").RequireAuthorization(Policies.Admin);
         models.MapGet("/", ListModels).Produces<List<ModelResponse>>().WithSummary("Model versions of this site, newest first.");
-        models.MapPost("/train", Train).Produces<ModelResponse>().WithSummary("Train a model from the event log now and make it current.");
+        models.MapPost("/train", Train).Produces<TrainingJobResponse>(StatusCodes.Status202Accepted).Produces<ModelResponse>()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Start training a model from the site's history: 202 with the job to follow; with wait=true, 200 with the published model.");
+        models.MapGet("/jobs/{jobId}", Job).Produces<TrainingJobResponse>().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("A training job: running, succeeded (with the model's version), nothing_to_learn or failed.");
         return app;
     }
 
@@ -58,15 +62,28 @@ public static class RecommendationsApi
     private static Microsoft.AspNetCore.Http.HttpResults.Ok<List<ModelResponse>> ListModels(HttpContext http, ModelRegistry models) =>
         TypedResults.Ok(models.Versions(http.Caller().Site).Select(m => m.ToResponse()).ToList());
 
-    private static async Task<IResult> Train(HttpContext http, ModelTraining training, ModelRegistry models, CancellationToken ct)
+    private static async Task<IResult> Train(HttpContext http, TrainingJobs jobs, ModelRegistry models, bool? wait, CancellationToken ct)
     {
         var site = http.Caller().Site;
-        var model = await training.TrainAsync(site, ct);
+        var job = jobs.Start(site);
+        if (wait != true)
+        {
+            return TypedResults.Accepted($"/v1/models/jobs/{job.Id}", job.ToResponse());
+        }
+        var model = await job.Completion.WaitAsync(ct);
         if (model is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Nothing to learn from yet",
-                detail: "The event log of this site has no product views, cart additions, clicks or purchases.");
+            return NothingToLearn();
         }
         return TypedResults.Ok(models.Versions(site).First(m => m.Version == model.Version).ToResponse());
     }
+
+    private static IResult Job(string jobId, HttpContext http, TrainingJobs jobs) =>
+        jobs.Find(http.Caller().Site, jobId) is { } job
+            ? TypedResults.Ok(job.ToResponse())
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such training job", detail: $"No job '{jobId}' on this node for this site.");
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NothingToLearn() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Nothing to learn from yet",
+            detail: "The event log of this site has no product views, cart additions, clicks or purchases.");
 }

@@ -80,7 +80,7 @@ public sealed class ArchiveTests : IDisposable
         Assert.Equal(("sku-run-001", 2, 12.5), (purchase.Lines![0].ItemId, purchase.Lines[0].Quantity, purchase.Lines[0].Price));
 
         // Training reads the archived history.
-        var trained = await (await _admin.PostAsync("/v1/models/train", null)).Json();
+        var trained = await (await _admin.PostAsync("/v1/models/train?wait=true", null)).Json();
         Assert.Equal(5, trained.GetProperty("users").GetInt32());
     }
 

@@ -56,7 +56,7 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
         {
             await site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
         }
-        await admin.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.OK);
+        await admin.PostAsync("/v1/models/train?wait=true", null).AssertStatus(HttpStatusCode.OK);
         await admin.PutJson("/v1/rules/yoga-hero", """{"slot":"home-hero","priority":5,"when":"profile.affinity.top == 'yoga'","then":{"variant":"running-hero"}}""").AssertStatus(HttpStatusCode.OK);
         var page = await OpenAsync("/demo/product.html?id=sku-yog-003&timeout=5000");
         var visitor = await VisitorIdAsync(page);

@@ -78,7 +78,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         Assert.NotEmpty(Directory.EnumerateFiles(archive, "node-b-*.parquet", SearchOption.AllDirectories));
 
         // Trained on node A: its own 10 visitors and node B's 15.
-        var trained = await (await a.Client(PersonalizerApp.AdminKey).PostAsync("/v1/models/train", null)).Json();
+        var trained = await (await a.Client(PersonalizerApp.AdminKey).PostAsync("/v1/models/train?wait=true", null)).Json();
         Assert.Equal(25, trained.GetProperty("users").GetInt32());
     }
 

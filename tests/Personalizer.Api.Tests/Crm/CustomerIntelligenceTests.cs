@@ -127,7 +127,7 @@ public sealed class CustomerIntelligenceTests() : ApiTest(new PersonalizerApp(se
         var views = Enumerable.Range(1, 9).Select(i => HttpTestExtensions.ProductView($"v{i}", "picky", $"sku-run-00{i}")).ToArray();
         await Site.SendEvents(views).AssertStatus(HttpStatusCode.Accepted);
         await Site.SendEvents(Enumerable.Range(0, 30).Select(i => HttpTestExtensions.ProductView($"t{i}", $"crowd-{i}", $"sku-run-0{10 + i % 20}")).ToArray()).AssertStatus(HttpStatusCode.Accepted);
-        await Admin.PostAsync("/v1/models/train", null);
+        await Admin.PostAsync("/v1/models/train?wait=true", null);
         await Site.PutJson("/v1/visitors/picky/preferences", """{"excludedCategories":["running"]}""").AssertStatus(HttpStatusCode.OK);
 
         var response = await Site.PostJson("/v1/decide", """{"visitorId":"picky","context":{"attributes":{"itemId":"sku-run-001"}},"slots":["home-hero","home-recs","pdp-similar","cart-offer"]}""");

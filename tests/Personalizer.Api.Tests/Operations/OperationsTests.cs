@@ -83,7 +83,7 @@ public sealed class OperationsTests : IDisposable
     {
         var site = _app.Client(PersonalizerApp.SiteKey);
         await site.SendEvents([.. Enumerable.Range(0, 40).Select(i => HttpTestExtensions.ProductView($"mm-{i}", $"mv-{i % 8}", $"sku-run-00{1 + i % 5}"))]).AssertStatus(HttpStatusCode.Accepted);
-        await _app.Client(PersonalizerApp.AdminKey).PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.OK);
+        await _app.Client(PersonalizerApp.AdminKey).PostAsync("/v1/models/train?wait=true", null).AssertStatus(HttpStatusCode.OK);
         var text = await _app.Client(null).GetStringAsync("/metrics");
         Assert.Contains("personalizer_model_training_duration_seconds", text, StringComparison.Ordinal);
         Assert.Contains("personalizer_model_age_seconds{", text, StringComparison.Ordinal);

@@ -40,7 +40,7 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
         {
             await _site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
         }
-        var trained = await _admin.PostAsync("/v1/models/train", null);
+        var trained = await _admin.PostAsync("/v1/models/train?wait=true", null);
         Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
         return (await trained.Json()).GetProperty("version").GetString()!;
     }
@@ -123,6 +123,37 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task TrainingIsAJobFollowedUntilItsModelIsPublished()
+    {
+        await _site.SendEvents([.. Enumerable.Range(0, 40).Select(k => ProductView($"j{k}", $"jobber-{k % 8}", $"sku-run-{k % 10 + 1:D3}"))]);
+
+        var started = await _admin.PostAsync("/v1/models/train", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var job = await started.Json();
+        var id = job.GetProperty("jobId").GetString()!;
+        Assert.Equal($"/v1/models/jobs/{id}", started.Headers.Location!.OriginalString);
+
+        JsonElement status = default;
+        for (var i = 0; i < 300; i++)
+        {
+            status = await (await _admin.GetAsync($"/v1/models/jobs/{id}")).Json();
+            if (status.GetProperty("status").GetString() != "running")
+            {
+                break;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Equal("succeeded", status.GetProperty("status").GetString());
+        var version = status.GetProperty("version").GetString();
+        var models = await (await _admin.GetAsync("/v1/models")).Json();
+        Assert.Equal(version, models[0].GetProperty("version").GetString());
+        Assert.True(models[0].GetProperty("current").GetBoolean());
+
+        await _admin.GetAsync("/v1/models/jobs/train-unknown").AssertStatus(HttpStatusCode.NotFound);
+        await _app.Client(PersonalizerApp.AdminKey).GetAsync($"/v1/models/jobs/{id}").AssertStatus(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task SimilarItemsShareTheCategoryOfTheItem()
     {
         await TrainOnCategoryShoppers();
@@ -149,7 +180,7 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task TrainingWithoutInteractionsIsAConflict()
     {
-        await _admin.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Conflict);
+        await _admin.PostAsync("/v1/models/train?wait=true", null).AssertStatus(HttpStatusCode.Conflict);
     }
 
     [Theory]
@@ -172,8 +203,8 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
     {
         await _app.Client(null).GetAsync("/v1/recommendations/v").AssertStatus(HttpStatusCode.Unauthorized);
         await _site.GetAsync("/v1/models").AssertStatus(HttpStatusCode.Forbidden);
-        await _site.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Forbidden);
-        await _app.Client("nobody-knows-me").PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.Unauthorized);
+        await _site.PostAsync("/v1/models/train?wait=true", null).AssertStatus(HttpStatusCode.Forbidden);
+        await _app.Client("nobody-knows-me").PostAsync("/v1/models/train?wait=true", null).AssertStatus(HttpStatusCode.Unauthorized);
     }
 }
 
@@ -198,7 +229,7 @@ public sealed class RuleSteeredRecommendationsTests : IAsyncLifetime, IDisposabl
         {
             await site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
         }
-        await admin.PostAsync("/v1/models/train", null).AssertStatus(HttpStatusCode.OK);
+        await admin.PostAsync("/v1/models/train?wait=true", null).AssertStatus(HttpStatusCode.OK);
         await site.SendEvents(HttpTestExtensions.ProductView("f1", "fan", "sku-yog-004"), HttpTestExtensions.ProductView("f2", "fan", "sku-yog-009"));
         await admin.PutJson("/v1/rules/camping-week", """{"slot":"home-recs","when":"context.utm.campaign == 'camping'","then":{"boostCategories":["camping"]}}""").AssertStatus(HttpStatusCode.OK);
 
