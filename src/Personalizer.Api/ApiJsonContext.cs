@@ -64,4 +64,6 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(ModelResponse))]
 [JsonSerializable(typeof(List<ModelResponse>))]
 [JsonSerializable(typeof(TrainingJobResponse))]
+[JsonSerializable(typeof(CatalogPatchRequest))]
+[JsonSerializable(typeof(CatalogListResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -26,6 +26,12 @@ public sealed record CatalogItemResponse(
 
 public sealed record CatalogUpsertResponse(int Upserted);
 
+/// <summary>The fields to change; those left out stay as they are.</summary>
+public sealed record CatalogPatchRequest(string? Title, double? Price, bool? InStock, string? Currency, List<string>? Categories, List<string>? Tags, string? Brand, string? Url, string? ImageUrl);
+
+/// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last one.</param>
+public sealed record CatalogListResponse(List<CatalogItemResponse> Items, string? NextCursor, int Total);
+
 internal static class CatalogMapping
 {
     public static CatalogItem[]? ToItems(this CatalogUpsertRequest request, int maxItems, ValidationErrors errors)
@@ -71,6 +77,19 @@ internal static class CatalogMapping
         }
         return errors.IsEmpty ? items : null;
     }
+
+    public static CatalogPatch ToPatch(this CatalogPatchRequest r) => new()
+    {
+        Title = r.Title,
+        Price = r.Price,
+        InStock = r.InStock,
+        Currency = r.Currency,
+        Categories = r.Categories?.ToArray(),
+        Tags = r.Tags?.ToArray(),
+        Brand = r.Brand,
+        Url = r.Url,
+        ImageUrl = r.ImageUrl,
+    };
 
     public static CatalogItemResponse ToResponse(this CatalogItem i) => new(
         i.Id, i.Title, i.Categories, i.Price, i.Currency, i.InStock, i.Tags, i.Url, i.ImageUrl, i.Brand,

@@ -16,12 +16,14 @@ public sealed class CatalogProjection(CatalogStore catalog) : IProjection, IChec
 {
     /// <summary>Stored log tag: never renumber.</summary>
     private const int UpsertTag = 3;
+    private const int ChangeTag = 10;
 
     public string Name => "catalog";
 
     public void Register(ProjectionRegistry registry)
     {
         registry.Handle<CatalogUpsertRecord>(UpsertTag, Apply, shared: true);
+        registry.Handle<CatalogChangeRecord>(ChangeTag, Apply, shared: true);
         registry.Part(this, shared: true);
     }
 
@@ -30,6 +32,9 @@ public sealed class CatalogProjection(CatalogStore catalog) : IProjection, IChec
         catalog.Upsert(r.SiteId, r.Items);
         return ValueTask.FromResult(new ApplyOutcome { Applied = r.Items.Length });
     }
+
+    private ValueTask<ApplyOutcome> Apply(CatalogChangeRecord r, long seq) =>
+        ValueTask.FromResult(new ApplyOutcome { Applied = catalog.Change(r.SiteId, r.ItemId, r.Patch, r.At) ? 1 : 0 });
 
     public byte[] Save() => MessagePackSerializer.Serialize(catalog.Snapshot());
 

@@ -40,6 +40,27 @@ public sealed class CatalogStore
         _sites[site] = new CatalogSnapshot(merged.Values);
     }
 
+    /// <summary>Patches or deletes (null patch) one item; false when the site has no such item.</summary>
+    internal bool Change(string site, string itemId, CatalogPatch? patch, long at)
+    {
+        var current = Get(site);
+        if (current.Find(itemId) is not { } item)
+        {
+            return false;
+        }
+        var items = new Dictionary<string, CatalogItem>(current.Items, StringComparer.Ordinal);
+        if (patch is null)
+        {
+            items.Remove(itemId);
+        }
+        else
+        {
+            items[itemId] = patch.ApplyTo(item, at);
+        }
+        _sites[site] = new CatalogSnapshot(items.Values);
+        return true;
+    }
+
     internal Dictionary<string, CatalogItem[]> Snapshot() =>
         _sites.ToDictionary(kv => kv.Key, kv => kv.Value.All, StringComparer.Ordinal);
 

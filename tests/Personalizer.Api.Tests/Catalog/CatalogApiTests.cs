@@ -24,6 +24,78 @@ public sealed class CatalogApiTests : IDisposable
     }
 
     [Fact]
+    public async Task SingleFieldsArePatchedAndTheRestStays()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        await admin.PutJson("/v1/catalog/items", """{"items":[{"id":"p-1","title":"Tent","categories":["Camping"],"brand":"Acme","price":120,"inStock":true}]}""")
+            .AssertStatus(HttpStatusCode.OK);
+
+        var patched = await (await admin.PatchAsync("/v1/catalog/items/p-1", Json("""{"inStock":false,"price":99.5}"""))).Json();
+        Assert.False(patched.GetProperty("inStock").GetBoolean());
+        Assert.Equal(99.5, patched.GetProperty("price").GetDouble());
+        Assert.Equal("Tent", patched.GetProperty("title").GetString());
+        Assert.Equal("Acme", patched.GetProperty("brand").GetString());
+
+        var read = await (await _app.Client(PersonalizerApp.SiteKey).GetAsync("/v1/catalog/items/p-1")).Json();
+        Assert.False(read.GetProperty("inStock").GetBoolean());
+        Assert.Equal("Camping", read.GetProperty("categories")[0].GetString());
+
+        var bad = await admin.PatchAsync("/v1/catalog/items/p-1", Json("""{"price":-3}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("price", (await bad.Errors()).Keys);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PatchAsync("/v1/catalog/items/nobody", Json("""{"price":3}"""))).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnItemOutOfStockOrDeletedIsNoLongerRecommended()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        var site = _app.Client(PersonalizerApp.SiteKey);
+        await admin.PutJson("/v1/catalog/items", """
+            {"items":[{"id":"z-1","title":"A","categories":["Zeta"],"price":1},{"id":"z-2","title":"B","categories":["Zeta"],"price":1},{"id":"z-3","title":"C","categories":["Zeta"],"price":1}]}
+            """).AssertStatus(HttpStatusCode.OK);
+        async Task<List<string>> Listed() => [.. (await (await site.GetAsync("/v1/recommendations/v-z?strategy=trending&count=10&includeCategories=Zeta")).Json())
+            .GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!)];
+        Assert.Equal(["z-1", "z-2", "z-3"], (await Listed()).Order());
+
+        await admin.PatchAsync("/v1/catalog/items/z-1", Json("""{"inStock":false}""")).AssertStatus(HttpStatusCode.OK);
+        await admin.DeleteAsync("/v1/catalog/items/z-2").AssertStatus(HttpStatusCode.NoContent);
+
+        Assert.Equal(["z-3"], await Listed());
+        await site.GetAsync("/v1/catalog/items/z-2").AssertStatus(HttpStatusCode.NotFound);
+        await admin.DeleteAsync("/v1/catalog/items/z-2").AssertStatus(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task TheCatalogueIsListedPageByPageWithEveryItemOnce()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        var items = string.Join(",", Enumerable.Range(0, 250).Select(k => $$"""{"id":"l-{{k:D3}}","title":"{{(k % 10 == 0 ? "Blue kite" : "Item")}} {{k}}","price":1}"""));
+        await admin.PutJson("/v1/catalog/items", $$"""{"items":[{{items}}]}""").AssertStatus(HttpStatusCode.OK);
+
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await (await admin.GetAsync("/v1/catalog/items?limit=60&q=l-" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)))).Json();
+            seen.AddRange(page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
+            Assert.Equal(250, page.GetProperty("total").GetInt32());
+            cursor = page.TryGetProperty("nextCursor", out var next) && next.ValueKind == System.Text.Json.JsonValueKind.String ? next.GetString() : null;
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(5, pages);
+        Assert.Equal(Enumerable.Range(0, 250).Select(k => $"l-{k:D3}"), seen);
+        var kites = await (await admin.GetAsync("/v1/catalog/items?q=blue%20KITE")).Json();
+        Assert.Equal(25, kites.GetProperty("total").GetInt32());
+        await admin.GetAsync("/v1/catalog/items?limit=0").AssertStatus(HttpStatusCode.BadRequest);
+    }
+
+    private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
+    [Fact]
     public async Task CategoryAndBrandNamesAreFreeTextAndWorkInFiltersAndExclusions()
     {
         var admin = _app.Client(PersonalizerApp.AdminKey);
