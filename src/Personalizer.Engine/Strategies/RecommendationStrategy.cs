@@ -90,6 +90,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                 {
                     ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
                 }
+                ranked = Interests(context, model, scores.AsSpan(0, items), ranked, slot.Count);
                 return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot), model.Source, reason: null);
             }
             finally
@@ -103,10 +104,78 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         }
     }
 
-    /// <summary>Nobody to fold in: the site's trending items of the visitor's top category, if they have one.</summary>
+    /// <summary>
+    /// Declared interests (preference centre) as a soft boost: the best-scored items of those
+    /// categories take every third place of the list (from the second), the rest keeps the model's
+    /// order, so interests show without replacing what the visitor did.
+    /// </summary>
+    private static ScoredItem[] Interests(DecisionContext context, RecommendationModel model, ReadOnlySpan<float> scores, ScoredItem[] ranked, int count)
+    {
+        var interests = context.Profile?.Preferences.Interests;
+        if (interests is not { Count: > 0 })
+        {
+            return ranked;
+        }
+        var masked = ArrayPool<float>.Shared.Rent(scores.Length);
+        try
+        {
+            for (var i = 0; i < scores.Length; i++)
+            {
+                masked[i] = context.Catalog.Find(model.ItemIds[i]) is { } item && InAny(item.Categories, interests) ? scores[i] : float.NegativeInfinity;
+            }
+            var picks = new int[Math.Max(1, count / 3) + 5];
+            var found = TopK.Select(masked.AsSpan(0, scores.Length), picks);
+            var queue = new Queue<ScoredItem>(found);
+            for (var k = 0; k < found; k++)
+            {
+                queue.Enqueue(new ScoredItem(model.ItemIds[picks[k]], Math.Round(scores[picks[k]], 4)));
+            }
+            var listed = new HashSet<string>(StringComparer.Ordinal);
+            var result = new List<ScoredItem>(ranked.Length + found);
+            var next = 0;
+            while (next < ranked.Length || queue.Count > 0)
+            {
+                var fromInterests = result.Count % 3 == 1 && queue.Count > 0;
+                var candidate = fromInterests || next >= ranked.Length ? queue.Dequeue() : ranked[next++];
+                if (listed.Add(candidate.ItemId))
+                {
+                    result.Add(candidate);
+                }
+            }
+            return [.. result];
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(masked);
+        }
+    }
+
+    private static bool InAny(string[] categories, List<string> set)
+    {
+        foreach (var c in categories)
+        {
+            foreach (var s in set)
+            {
+                if (string.Equals(c, s, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Nobody to fold in: the site's trending items of the visitor's top category, else of the first
+    /// interest they declared, if any.
+    /// </summary>
     private SlotDecision? ColdStart(DecisionContext context, SlotDefinition slot, string[] boost)
     {
         var category = context.Conditions.TopCategory;
+        if (category.Length == 0 && context.Profile?.Preferences.Interests is { Count: > 0 } interests)
+        {
+            category = interests[0];
+        }
         if (category.Length == 0)
         {
             return null; // the trending strategy answers

@@ -154,6 +154,28 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task DeclaredInterestsLiftTheirCategoryWithoutReplacingWhatTheVisitorDid()
+    {
+        await TrainOnCategoryShoppers();
+        await _site.SendEvents(ProductView("i1", "curious", "sku-hik-002"), ProductView("i2", "curious", "sku-hik-011"), ProductView("i3", "curious", "sku-hik-023"));
+        int Yoga(List<JsonElement> list) => list.Count(i => i.GetProperty("categories")[0].GetString() == "yoga");
+        var before = await Recommend("curious", 10);
+
+        await _site.PutJson("/v1/visitors/curious/preferences", """{"interests":["yoga"]}""").AssertStatus(HttpStatusCode.OK);
+        var after = await Recommend("curious", 10);
+
+        Assert.True(Yoga(after) >= 3 && Yoga(after) > Yoga(before), $"yoga {Yoga(before)} → {Yoga(after)}");
+        Assert.True(after.Count(i => i.GetProperty("categories")[0].GetString() == "hiking") >= 5);
+        Assert.Equal("hiking", after[0].GetProperty("categories")[0].GetString());
+
+        // Someone with no history at all: their interest is where the cold start looks.
+        await _site.PutJson("/v1/visitors/declared-only/preferences", """{"interests":["cycling"]}""").AssertStatus(HttpStatusCode.OK);
+        var cold = await (await _site.GetAsync("/v1/recommendations/declared-only?strategy=personalized&count=5")).Json();
+        Assert.Equal("cold_start", cold.GetProperty("reason").GetString());
+        Assert.All(cold.GetProperty("items").EnumerateArray(), i => Assert.Equal("cycling", i.GetProperty("categories")[0].GetString()));
+    }
+
+    [Fact]
     public async Task SimilarItemsShareTheCategoryOfTheItem()
     {
         await TrainOnCategoryShoppers();
