@@ -66,4 +66,5 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(TrainingJobResponse))]
 [JsonSerializable(typeof(CatalogPatchRequest))]
 [JsonSerializable(typeof(CatalogListResponse))]
+[JsonSerializable(typeof(CatalogFeedResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -79,6 +79,7 @@ app.MapDecisionsApi();
 app.MapEventsApi();
 app.MapProfilesApi();
 app.MapCatalogApi();
+app.MapCatalogFeedApi();
 app.MapSlotsApi();
 app.MapRulesApi();
 app.MapExperimentsApi();

@@ -26,6 +26,8 @@ public sealed record CatalogItemResponse(
 
 public sealed record CatalogUpsertResponse(int Upserted);
 
+public sealed record CatalogFeedResponse(int Lines, int Upserted, long Milliseconds);
+
 /// <summary>The fields to change; those left out stay as they are.</summary>
 public sealed record CatalogPatchRequest(string? Title, double? Price, bool? InStock, string? Currency, List<string>? Categories, List<string>? Tags, string? Brand, string? Url, string? ImageUrl);
 
@@ -56,26 +58,33 @@ internal static class CatalogMapping
                 errors.Add($"items[{i}]", "must be an object");
                 continue;
             }
-            items[i] = new CatalogItem
-            {
-                Id = r.Id!,
-                Title = r.Title!,
-                Categories = r.Categories?.ToArray() ?? [],
-                Price = r.Price ?? 0,
-                Currency = r.Currency,
-                InStock = r.InStock ?? true,
-                Tags = r.Tags?.ToArray() ?? [],
-                Url = r.Url,
-                ImageUrl = r.ImageUrl,
-                Brand = r.Brand,
-            };
-            CatalogService.Validate(items[i], $"items[{i}]", errors);
+            items[i] = r.ToItem($"items[{i}]", errors);
             if (r.Id is not null && !seen.Add(r.Id))
             {
                 errors.Add($"items[{i}].id", $"'{r.Id}' appears more than once in this request");
             }
         }
         return errors.IsEmpty ? items : null;
+    }
+
+    /// <summary>The item a request describes, validated with paths under <paramref name="path"/>.</summary>
+    public static CatalogItem ToItem(this CatalogItemRequest r, string path, ValidationErrors errors)
+    {
+        var item = new CatalogItem
+        {
+            Id = r.Id!,
+            Title = r.Title!,
+            Categories = r.Categories?.ToArray() ?? [],
+            Price = r.Price ?? 0,
+            Currency = r.Currency,
+            InStock = r.InStock ?? true,
+            Tags = r.Tags?.ToArray() ?? [],
+            Url = r.Url,
+            ImageUrl = r.ImageUrl,
+            Brand = r.Brand,
+        };
+        CatalogService.Validate(item, path, errors);
+        return item;
     }
 
     public static CatalogPatch ToPatch(this CatalogPatchRequest r) => new()

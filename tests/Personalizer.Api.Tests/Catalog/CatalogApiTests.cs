@@ -93,6 +93,35 @@ public sealed class CatalogApiTests : IDisposable
         await admin.GetAsync("/v1/catalog/items?limit=0").AssertStatus(HttpStatusCode.BadRequest);
     }
 
+    [Fact]
+    public async Task AFeedIsImportedAsNdjsonOrCsvWholeOrNotAtAll()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        var ndjson = string.Join("\n", Enumerable.Range(0, 2500).Select(k => $$"""{"id":"feed-{{k}}","title":"Item {{k}}","categories":["Feed"],"price":{{k % 90 + 1}}}"""));
+        var put = await admin.PutAsync("/v1/catalog/feed", new StringContent(ndjson, System.Text.Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(2500, (await put.Json()).GetProperty("upserted").GetInt32());
+        Assert.Equal(2500, (await (await admin.GetAsync("/v1/catalog/items?q=feed-&limit=1")).Json()).GetProperty("total").GetInt32());
+
+        const string csv = "id,title,categories,price,inStock,brand\n"
+            + "csv-1,\"Chair, folding\",\"Home & Garden|Camping\",19.5,true,Acme\n"
+            + "csv-2,\"The \"\"best\"\" mat\",Yoga,30,0,\n";
+        await admin.PutAsync("/v1/catalog/feed", new StringContent(csv, System.Text.Encoding.UTF8, "text/csv")).AssertStatus(HttpStatusCode.OK);
+        var chair = await (await admin.GetAsync("/v1/catalog/items/csv-1")).Json();
+        Assert.Equal("Chair, folding", chair.GetProperty("title").GetString());
+        Assert.Equal("Camping", chair.GetProperty("categories")[1].GetString());
+        var mat = await (await admin.GetAsync("/v1/catalog/items/csv-2")).Json();
+        Assert.Equal("The \"best\" mat", mat.GetProperty("title").GetString());
+        Assert.False(mat.GetProperty("inStock").GetBoolean());
+
+        // One bad line refuses the whole feed, naming the line and field.
+        const string broken = "id,title,price\nok-1,Fine,3\nok-2,Broken,cheap\n";
+        var refused = await admin.PutAsync("/v1/catalog/feed", new StringContent(broken, System.Text.Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("lines[3].price", (await refused.Errors()).Keys);
+        await admin.GetAsync("/v1/catalog/items/ok-1").AssertStatus(HttpStatusCode.NotFound);
+    }
+
     private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 
     [Fact]
