@@ -18,7 +18,9 @@ public sealed record SlotRequest
 
 public sealed record VariantRequest(string? Id, JsonElement? Content, List<string>? Tags);
 
-public sealed record FiltersRequest(bool? ExcludePurchased, bool? ExcludeInCart, bool? InStockOnly, List<string>? IncludeCategories, List<string>? ExcludeCategories, int? MaxPerCategory);
+public sealed record FiltersRequest(bool? ExcludePurchased, bool? ExcludeInCart, bool? InStockOnly, List<string>? IncludeCategories, List<string>? ExcludeCategories, int? MaxPerCategory,
+    List<string>? IncludeBrands = null, List<string>? ExcludeBrands = null, List<string>? IncludeTags = null, List<string>? ExcludeTags = null,
+    double? MinPrice = null, double? MaxPrice = null, bool? ExcludeRecentlyViewed = null);
 
 public sealed record SlotResponse(
     string Id, string Kind, string? Description, string? DefaultVariant, List<VariantResponse>? Variants,
@@ -26,7 +28,8 @@ public sealed record SlotResponse(
 
 public sealed record VariantResponse(string Id, JsonElement Content, string[] Tags);
 
-public sealed record FiltersResponse(bool ExcludePurchased, bool ExcludeInCart, bool InStockOnly, string[] IncludeCategories, string[] ExcludeCategories, int MaxPerCategory);
+public sealed record FiltersResponse(bool ExcludePurchased, bool ExcludeInCart, bool InStockOnly, string[] IncludeCategories, string[] ExcludeCategories, int MaxPerCategory,
+    string[] IncludeBrands, string[] ExcludeBrands, string[] IncludeTags, string[] ExcludeTags, double? MinPrice, double? MaxPrice, bool ExcludeRecentlyViewed);
 
 public sealed record SlotChangeResponse(int Version, SlotResponse Slot);
 
@@ -93,6 +96,13 @@ internal static class SlotsMapping
                 IncludeCategories = f?.IncludeCategories?.ToArray() ?? [],
                 ExcludeCategories = f?.ExcludeCategories?.ToArray() ?? [],
                 MaxPerCategory = f?.MaxPerCategory ?? 0,
+                IncludeBrands = f?.IncludeBrands?.ToArray() ?? [],
+                ExcludeBrands = f?.ExcludeBrands?.ToArray() ?? [],
+                IncludeTags = f?.IncludeTags?.ToArray() ?? [],
+                ExcludeTags = f?.ExcludeTags?.ToArray() ?? [],
+                MinPrice = f?.MinPrice,
+                MaxPrice = f?.MaxPrice,
+                ExcludeRecentlyViewed = f?.ExcludeRecentlyViewed ?? false,
             },
         };
         ConfigurationService.Validate(slot, errors);
@@ -154,7 +164,8 @@ internal static class SlotsMapping
     public static SlotResponse ToResponse(this SlotDefinition s) => s.Kind == SlotKind.Content
         ? new(s.Id, SlotKinds.Content, s.Description, s.DefaultVariant, [.. s.Variants.Select(v => new VariantResponse(v.Id, v.Content, v.Tags))], null, null, null)
         : new(s.Id, SlotKinds.Recommendations, s.Description, null, null, s.Strategy, s.Count,
-            new FiltersResponse(s.Filters.ExcludePurchased, s.Filters.ExcludeInCart, s.Filters.InStockOnly, s.Filters.IncludeCategories, s.Filters.ExcludeCategories, s.Filters.MaxPerCategory));
+            new FiltersResponse(s.Filters.ExcludePurchased, s.Filters.ExcludeInCart, s.Filters.InStockOnly, s.Filters.IncludeCategories, s.Filters.ExcludeCategories, s.Filters.MaxPerCategory,
+                s.Filters.IncludeBrands, s.Filters.ExcludeBrands, s.Filters.IncludeTags, s.Filters.ExcludeTags, s.Filters.MinPrice, s.Filters.MaxPrice, s.Filters.ExcludeRecentlyViewed));
 
     public static ConfigVersionContent ToContent(this SiteConfiguration c) => new(
         c.Version, DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt), c.Author, c.Summary,

@@ -230,6 +230,30 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
                 f.ExcludeCategories[i] = ValidationErrors.TrimName(f.ExcludeCategories[i])!;
                 errors.Name($"filters.excludeCategories[{i}]", f.ExcludeCategories[i]);
             }
+            foreach (var (name, values) in new[] { ("includeBrands", f.IncludeBrands), ("excludeBrands", f.ExcludeBrands), ("includeTags", f.IncludeTags), ("excludeTags", f.ExcludeTags) })
+            {
+                if (values.Length > 50)
+                {
+                    errors.Add($"filters.{name}", "must have at most 50 entries");
+                }
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = ValidationErrors.TrimName(values[i])!;
+                    errors.Name($"filters.{name}[{i}]", values[i]);
+                }
+            }
+            if (f.MinPrice is { } min && !(double.IsFinite(min) && min >= 0))
+            {
+                errors.Add("filters.minPrice", "must be a number, 0 or more");
+            }
+            if (f.MaxPrice is { } max && !(double.IsFinite(max) && max >= 0))
+            {
+                errors.Add("filters.maxPrice", "must be a number, 0 or more");
+            }
+            if (f.MinPrice > f.MaxPrice)
+            {
+                errors.Add("filters.minPrice", "must not be above maxPrice");
+            }
             if (f.MaxPerCategory < 0 || f.MaxPerCategory > MaxCount)
             {
                 errors.Add("filters.maxPerCategory", $"must be from 0 (no limit) to {MaxCount}");

@@ -87,6 +87,29 @@ public sealed class RecommendationFiltersTests : IAsyncLifetime, IDisposable
         Assert.Equal(plain.Order(), boosted.Order());
     }
 
+    [Fact]
+    public async Task ASlotsOwnFiltersHoldInDecide()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        var put = await admin.PutJson("/v1/slots/summit-deals", """
+            {"kind":"recommendations","strategy":"trending","count":10,
+             "filters":{"includeCategories":["Trail Running","Children's"],"includeBrands":[" Summit "],"maxPrice":60,"excludeTags":["waterproof"]}}
+            """);
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var filters = (await (await admin.GetAsync("/v1/slots/summit-deals")).Json()).GetProperty("filters");
+        Assert.Equal("Summit", filters.GetProperty("includeBrands")[0].GetString());
+        Assert.Equal(60, filters.GetProperty("maxPrice").GetDouble());
+
+        var decided = await (await _site.PostJson("/v1/decide", """{"visitorId":"newcomer","slots":["summit-deals"]}""")).Json();
+        var ids = decided.GetProperty("slots").GetProperty("summit-deals").GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()).ToList();
+        // f-run-1 is waterproof, f-run-3 is out of stock: only the Summit ball is left.
+        Assert.Equal(["f-kid-2"], ids);
+
+        var bad = await admin.PutJson("/v1/slots/bad-deals", """{"kind":"recommendations","filters":{"minPrice":80,"maxPrice":10}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("filters.minPrice", (await bad.Errors()).Keys);
+    }
+
     [Theory]
     [InlineData("minPrice=-1", "minPrice")]
     [InlineData("maxPrice=cheap", "maxPrice")]
