@@ -18,11 +18,13 @@ public sealed record CatalogItemRequest
     public string? Url { get; init; }
     public string? ImageUrl { get; init; }
     public string? Brand { get; init; }
+    /// <summary>The shop's own attributes: name → string, number, bool, or a list of strings and numbers.</summary>
+    public System.Text.Json.JsonElement? Attributes { get; init; }
 }
 
 public sealed record CatalogItemResponse(
     string Id, string Title, string[] Categories, double Price, string? Currency, bool InStock, string[] Tags,
-    string? Url, string? ImageUrl, string? Brand, DateTimeOffset UpdatedAt);
+    string? Url, string? ImageUrl, string? Brand, DateTimeOffset UpdatedAt, System.Text.Json.JsonElement? Attributes = null);
 
 public sealed record CatalogUpsertResponse(int Upserted);
 
@@ -82,9 +84,92 @@ internal static class CatalogMapping
             Url = r.Url,
             ImageUrl = r.ImageUrl,
             Brand = r.Brand,
+            AttributesJson = Attributes(r.Attributes, path.Length == 0 ? "attributes" : $"{path}.attributes", errors),
         };
         CatalogService.Validate(item, path, errors);
         return item;
+    }
+
+    public const int MaxAttributes = 50;
+    public const int MaxAttributeText = 256;
+
+    private static string? Attributes(System.Text.Json.JsonElement? attributes, string path, ValidationErrors errors)
+    {
+        if (attributes is not { } a || a.ValueKind == System.Text.Json.JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (a.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            errors.Add(path, "must be an object of name → string, number, bool or list");
+            return null;
+        }
+        var count = 0;
+        var before = errors.Count;
+        foreach (var p in a.EnumerateObject())
+        {
+            if (++count > MaxAttributes)
+            {
+                errors.Add(path, $"must have at most {MaxAttributes} attributes");
+                break;
+            }
+            string name;
+            try
+            {
+                name = p.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                errors.Add(path, "holds a name that is not text");
+                continue;
+            }
+            if (!errors.Id($"{path}.{name}", name))
+            {
+                continue;
+            }
+            var value = p.Value;
+            if (value.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                var n = 0;
+                foreach (var v in value.EnumerateArray())
+                {
+                    Scalar(v, $"{path}.{name}[{n++}]", errors, allowBool: false);
+                }
+                if (n > MaxAttributes)
+                {
+                    errors.Add($"{path}.{name}", $"must have at most {MaxAttributes} values");
+                }
+            }
+            else
+            {
+                Scalar(value, $"{path}.{name}", errors, allowBool: true);
+            }
+        }
+        return errors.Count == before ? a.GetRawText() : null;
+    }
+
+    private static void Scalar(System.Text.Json.JsonElement v, string path, ValidationErrors errors, bool allowBool)
+    {
+        switch (v.ValueKind)
+        {
+            case System.Text.Json.JsonValueKind.String:
+                try
+                {
+                    errors.Text(path, v.GetString(), MaxAttributeText);
+                }
+                catch (InvalidOperationException)
+                {
+                    errors.Add(path, "is not text");
+                }
+                break;
+            case System.Text.Json.JsonValueKind.Number when v.TryGetDouble(out var d) && double.IsFinite(d):
+                break;
+            case System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False when allowBool:
+                break;
+            default:
+                errors.Add(path, allowBool ? "must be a string, a finite number, a bool or a list of strings and numbers" : "must be a string or a finite number");
+                break;
+        }
     }
 
     public static CatalogPatch ToPatch(this CatalogPatchRequest r) => new()
@@ -102,5 +187,6 @@ internal static class CatalogMapping
 
     public static CatalogItemResponse ToResponse(this CatalogItem i) => new(
         i.Id, i.Title, i.Categories, i.Price, i.Currency, i.InStock, i.Tags, i.Url, i.ImageUrl, i.Brand,
-        DateTimeOffset.FromUnixTimeMilliseconds(i.UpdatedAt));
+        DateTimeOffset.FromUnixTimeMilliseconds(i.UpdatedAt),
+        i.AttributesJson is null ? null : System.Text.Json.JsonDocument.Parse(i.AttributesJson).RootElement.Clone());
 }

@@ -31,6 +31,7 @@ internal static class RecommendationQuery
             MinPrice = Price(query, "minPrice", errors),
             MaxPrice = Price(query, "maxPrice", errors),
             MaxPerCategory = PerCategory(query, errors),
+            Attributes = Attributes(query, errors),
         };
         if (filters.MinPrice > filters.MaxPrice)
         {
@@ -71,6 +72,20 @@ internal static class RecommendationQuery
             errors.Name(values.Count == 1 ? name : $"{name}[{i}]", names[i]);
         }
         return names;
+    }
+
+    /// <summary><c>attribute=name:value</c>, repeated: every condition must hold.</summary>
+    private static string[] Attributes(IQueryCollection query, ValidationErrors errors)
+    {
+        var values = Names(query, "attribute", errors);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (values[i].IndexOf(':', StringComparison.Ordinal) <= 0)
+            {
+                errors.Add(values.Length == 1 ? "attribute" : $"attribute[{i}]", "must be name:value, e.g. material:wool");
+            }
+        }
+        return values;
     }
 
     private static double? Price(IQueryCollection query, string name, ValidationErrors errors)

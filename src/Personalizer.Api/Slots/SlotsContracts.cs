@@ -20,7 +20,7 @@ public sealed record VariantRequest(string? Id, JsonElement? Content, List<strin
 
 public sealed record FiltersRequest(bool? ExcludePurchased, bool? ExcludeInCart, bool? InStockOnly, List<string>? IncludeCategories, List<string>? ExcludeCategories, int? MaxPerCategory,
     List<string>? IncludeBrands = null, List<string>? ExcludeBrands = null, List<string>? IncludeTags = null, List<string>? ExcludeTags = null,
-    double? MinPrice = null, double? MaxPrice = null, bool? ExcludeRecentlyViewed = null);
+    double? MinPrice = null, double? MaxPrice = null, bool? ExcludeRecentlyViewed = null, List<string>? Attributes = null);
 
 public sealed record SlotResponse(
     string Id, string Kind, string? Description, string? DefaultVariant, List<VariantResponse>? Variants,
@@ -29,7 +29,7 @@ public sealed record SlotResponse(
 public sealed record VariantResponse(string Id, JsonElement Content, string[] Tags);
 
 public sealed record FiltersResponse(bool ExcludePurchased, bool ExcludeInCart, bool InStockOnly, string[] IncludeCategories, string[] ExcludeCategories, int MaxPerCategory,
-    string[] IncludeBrands, string[] ExcludeBrands, string[] IncludeTags, string[] ExcludeTags, double? MinPrice, double? MaxPrice, bool ExcludeRecentlyViewed);
+    string[] IncludeBrands, string[] ExcludeBrands, string[] IncludeTags, string[] ExcludeTags, double? MinPrice, double? MaxPrice, bool ExcludeRecentlyViewed, string[] Attributes);
 
 public sealed record SlotChangeResponse(int Version, SlotResponse Slot);
 
@@ -103,6 +103,7 @@ internal static class SlotsMapping
                 MinPrice = f?.MinPrice,
                 MaxPrice = f?.MaxPrice,
                 ExcludeRecentlyViewed = f?.ExcludeRecentlyViewed ?? false,
+                Attributes = f?.Attributes?.ToArray() ?? [],
             },
         };
         ConfigurationService.Validate(slot, errors);
@@ -165,7 +166,7 @@ internal static class SlotsMapping
         ? new(s.Id, SlotKinds.Content, s.Description, s.DefaultVariant, [.. s.Variants.Select(v => new VariantResponse(v.Id, v.Content, v.Tags))], null, null, null)
         : new(s.Id, SlotKinds.Recommendations, s.Description, null, null, s.Strategy, s.Count,
             new FiltersResponse(s.Filters.ExcludePurchased, s.Filters.ExcludeInCart, s.Filters.InStockOnly, s.Filters.IncludeCategories, s.Filters.ExcludeCategories, s.Filters.MaxPerCategory,
-                s.Filters.IncludeBrands, s.Filters.ExcludeBrands, s.Filters.IncludeTags, s.Filters.ExcludeTags, s.Filters.MinPrice, s.Filters.MaxPrice, s.Filters.ExcludeRecentlyViewed));
+                s.Filters.IncludeBrands, s.Filters.ExcludeBrands, s.Filters.IncludeTags, s.Filters.ExcludeTags, s.Filters.MinPrice, s.Filters.MaxPrice, s.Filters.ExcludeRecentlyViewed, s.Filters.Attributes));
 
     public static ConfigVersionContent ToContent(this SiteConfiguration c) => new(
         c.Version, DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt), c.Author, c.Summary,

@@ -30,6 +30,7 @@ public sealed class CatalogPatch
         Brand = Brand ?? item.Brand,
         Url = Url ?? item.Url,
         ImageUrl = ImageUrl ?? item.ImageUrl,
+        AttributesJson = item.AttributesJson,
         UpdatedAt = now,
     };
 }

@@ -242,6 +242,14 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
                     errors.Name($"filters.{name}[{i}]", values[i]);
                 }
             }
+            for (var i = 0; i < f.Attributes.Length; i++)
+            {
+                f.Attributes[i] = ValidationErrors.TrimName(f.Attributes[i])!;
+                if (errors.Name($"filters.attributes[{i}]", f.Attributes[i]) && f.Attributes[i].IndexOf(':', StringComparison.Ordinal) <= 0)
+                {
+                    errors.Add($"filters.attributes[{i}]", "must be name:value, e.g. material:wool");
+                }
+            }
             if (f.MinPrice is { } min && !(double.IsFinite(min) && min >= 0))
             {
                 errors.Add("filters.minPrice", "must be a number, 0 or more");

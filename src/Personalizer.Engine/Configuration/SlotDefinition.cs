@@ -113,8 +113,10 @@ public sealed record RecommendationFilters
     [Key(11)] public double? MaxPrice { get; init; }
     /// <summary>Leave out what the visitor viewed recently (the profile's recently viewed list).</summary>
     [Key(12)] public bool ExcludeRecentlyViewed { get; init; }
+    /// <summary>Attribute conditions, each <c>name:value</c>; an item must have every one (any of a list's values).</summary>
+    [Key(13)] public string[] Attributes { get; init; } = [];
 
     /// <summary>Whether the filters keep only part of the catalogue, so that a ranking's top may not be enough.</summary>
     [IgnoreMember]
-    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || MinPrice is not null || MaxPrice is not null;
+    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || Attributes.Length > 0 || MinPrice is not null || MaxPrice is not null;
 }

@@ -124,6 +124,13 @@ public static class RecommendationFilter
         {
             return "with a tag excluded";
         }
+        foreach (var condition in filters.Attributes)
+        {
+            if (!HasAttribute(item, condition))
+            {
+                return "without the attribute asked for";
+            }
+        }
         if (item.Price < (filters.MinPrice ?? double.NegativeInfinity) || item.Price > (filters.MaxPrice ?? double.PositiveInfinity))
         {
             return "outside the price range";
@@ -169,6 +176,25 @@ public static class RecommendationFilter
             }
         }
         return null;
+    }
+
+    /// <summary>Whether the item's attribute (the part before the first ':') has the value after it.</summary>
+    private static bool HasAttribute(CatalogItem item, string condition)
+    {
+        var colon = condition.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !item.AttributeValues.TryGetValue(condition[..colon], out var values))
+        {
+            return false;
+        }
+        var wanted = condition.AsSpan(colon + 1);
+        foreach (var v in values)
+        {
+            if (wanted.Equals(v, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool Contains(string[] set, string value)

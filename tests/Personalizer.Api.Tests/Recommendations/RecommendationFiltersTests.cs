@@ -38,7 +38,7 @@ public sealed class RecommendationFiltersTests : IAsyncLifetime, IDisposable
         var response = await _site.GetAsync($"/v1/recommendations/{visitor}?strategy=trending&count=50&{query}");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Json();
-        return [.. body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!).Where(id => id.StartsWith("f-", StringComparison.Ordinal))];
+        return [.. body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!).Where(id => id.StartsWith("f-", StringComparison.Ordinal) || id.StartsWith("a-", StringComparison.Ordinal))];
     }
 
     [Theory]
@@ -85,6 +85,36 @@ public sealed class RecommendationFiltersTests : IAsyncLifetime, IDisposable
         Assert.True(plain.IndexOf("f-kid-1") >= 2, string.Join(", ", plain));
         Assert.Equal(["f-kid-1", "f-kid-2"], boosted.Take(2).Order());
         Assert.Equal(plain.Order(), boosted.Order());
+    }
+
+    [Fact]
+    public async Task CustomAttributesAreKeptTypedAndFilterTheList()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        await admin.PutJson("/v1/catalog/items", """
+            {"items":[
+              {"id":"a-1","title":"Wool socks","categories":["Attr"],"price":9,"attributes":{"material":"Wool","waterproof":false,"weight":0.1,"sizes":["S","M"]}},
+              {"id":"a-2","title":"Shell jacket","categories":["Attr"],"price":99,"attributes":{"material":"nylon","waterproof":true,"weight":0.45,"sizes":["M","L"]}},
+              {"id":"a-3","title":"Plain tee","categories":["Attr"],"price":15}]}
+            """).AssertStatus(HttpStatusCode.OK);
+
+        var jacket = await (await _site.GetAsync("/v1/catalog/items/a-2")).Json();
+        var attributes = jacket.GetProperty("attributes");
+        Assert.True(attributes.GetProperty("waterproof").GetBoolean());
+        Assert.Equal(0.45, attributes.GetProperty("weight").GetDouble());
+        Assert.Equal("L", attributes.GetProperty("sizes")[1].GetString());
+
+        const string scope = "includeCategories=Attr";
+        Assert.Equal(["a-1"], await Listed(scope + "&attribute=material:wool"));
+        Assert.Equal(["a-2"], await Listed(scope + "&attribute=waterproof:true"));
+        Assert.Equal(["a-1", "a-2"], (await Listed(scope + "&attribute=sizes:M")).Order());
+        Assert.Equal(["a-2"], await Listed(scope + "&attribute=sizes:M&attribute=weight:0.45"));
+        Assert.Empty(await Listed(scope + "&attribute=colour:red"));
+
+        var bad = await admin.PutJson("/v1/catalog/items", """{"items":[{"id":"a-9","title":"x","attributes":{"nested":{"no":1}}}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("items[0].attributes.nested", (await bad.Errors()).Keys);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _site.GetAsync("/v1/recommendations/x?strategy=trending&attribute=nocolon")).StatusCode);
     }
 
     [Fact]
