@@ -128,7 +128,12 @@ public static class CatalogApi
             return problem;
         }
         var errors = new ValidationErrors();
-        var patched = await catalog.PatchAsync(http.Caller().Site, itemId, body!.ToPatch(), errors, ct);
+        var patch = body!.ToPatch(errors);
+        if (!errors.IsEmpty)
+        {
+            return JsonBody.Invalid(errors);
+        }
+        var patched = await catalog.PatchAsync(http.Caller().Site, itemId, patch, errors, ct);
         if (patched is null)
         {
             return NoSuchItem(itemId);

@@ -31,7 +31,8 @@ public sealed record CatalogUpsertResponse(int Upserted);
 public sealed record CatalogFeedResponse(int Lines, int Upserted, long Milliseconds);
 
 /// <summary>The fields to change; those left out stay as they are.</summary>
-public sealed record CatalogPatchRequest(string? Title, double? Price, bool? InStock, string? Currency, List<string>? Categories, List<string>? Tags, string? Brand, string? Url, string? ImageUrl);
+public sealed record CatalogPatchRequest(string? Title, double? Price, bool? InStock, string? Currency, List<string>? Categories, List<string>? Tags, string? Brand, string? Url, string? ImageUrl,
+    System.Text.Json.JsonElement? Attributes = null);
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last one.</param>
 public sealed record CatalogListResponse(List<CatalogItemResponse> Items, string? NextCursor, int Total);
@@ -172,8 +173,9 @@ internal static class CatalogMapping
         }
     }
 
-    public static CatalogPatch ToPatch(this CatalogPatchRequest r) => new()
+    public static CatalogPatch ToPatch(this CatalogPatchRequest r, ValidationErrors errors) => new()
     {
+        AttributesJson = Attributes(r.Attributes, "attributes", errors),
         Title = r.Title,
         Price = r.Price,
         InStock = r.InStock,

@@ -16,6 +16,8 @@ public sealed class CatalogPatch
     [Key(6)] public string? Brand { get; init; }
     [Key(7)] public string? Url { get; init; }
     [Key(8)] public string? ImageUrl { get; init; }
+    /// <summary>The whole attributes object, replacing the item's (validated JSON).</summary>
+    [Key(9)] public string? AttributesJson { get; init; }
 
     /// <summary>A new item: <paramref name="item"/> with these fields changed (snapshots are read concurrently, so never in place).</summary>
     public CatalogItem ApplyTo(CatalogItem item, long now) => new()
@@ -30,7 +32,7 @@ public sealed class CatalogPatch
         Brand = Brand ?? item.Brand,
         Url = Url ?? item.Url,
         ImageUrl = ImageUrl ?? item.ImageUrl,
-        AttributesJson = item.AttributesJson,
+        AttributesJson = AttributesJson ?? item.AttributesJson,
         UpdatedAt = now,
     };
 }

@@ -41,6 +41,7 @@ public sealed class CatalogService(CatalogStore catalog, IChangeFeed changes, Ti
             Brand = patch.Brand is null ? null : patched.Brand,
             Url = patch.Url,
             ImageUrl = patch.ImageUrl,
+            AttributesJson = patch.AttributesJson,
         };
         await changes.SubmitAsync(new CatalogChangeRecord(site, itemId, trimmed, now), ct).ConfigureAwait(false);
         return Find(site, itemId) ?? patched;

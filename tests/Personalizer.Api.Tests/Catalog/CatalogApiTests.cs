@@ -40,6 +40,12 @@ public sealed class CatalogApiTests : IDisposable
         Assert.False(read.GetProperty("inStock").GetBoolean());
         Assert.Equal("Camping", read.GetProperty("categories")[0].GetString());
 
+        var withAttributes = await (await admin.PatchAsync("/v1/catalog/items/p-1", Json("""{"attributes":{"season":"winter","persons":3}}"""))).Json();
+        Assert.Equal(3, withAttributes.GetProperty("attributes").GetProperty("persons").GetInt32());
+        Assert.Equal(99.5, withAttributes.GetProperty("price").GetDouble());
+        var badAttributes = await admin.PatchAsync("/v1/catalog/items/p-1", Json("""{"attributes":{"persons":[true]}}"""));
+        Assert.Contains("attributes.persons[0]", (await badAttributes.Errors()).Keys);
+
         var bad = await admin.PatchAsync("/v1/catalog/items/p-1", Json("""{"price":-3}"""));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("price", (await bad.Errors()).Keys);
