@@ -12,25 +12,15 @@ namespace Personalizer.Engine.Recommendations;
 /// </summary>
 public static class PersonalizedScoring
 {
-    /// <summary>How many of the visitor's items the model knows (the length of the fold-in).</summary>
-    public static int Known(RecommendationModel model, VisitorProfile profile)
-    {
-        var n = 0;
-        if (profile.Items.Count > 0)
-        {
-            foreach (var t in profile.Items)
-            {
-                n += model.ItemIndex.ContainsKey(t.ItemId) ? 1 : 0;
-            }
-            return n;
-        }
+    /// <summary>The most entries <see cref="History"/> can write for the visitor.</summary>
+    public static int Capacity(VisitorProfile profile) => profile.Items.Count > 0
+        ? profile.Items.Count
         // A profile written before item histories were kept: its bounded lists are all there is.
-        return profile.RecentlyViewed.Count + profile.Cart.Count + profile.PurchasedItems.Count;
-    }
+        : profile.RecentlyViewed.Count + profile.Cart.Count + profile.PurchasedItems.Count;
 
     /// <summary>
     /// Writes the visitor's item indexes and weights (repeated interactions add up, as in training)
-    /// into the spans, sized by <see cref="Known"/>; returns how many were written.
+    /// into the spans, sized by <see cref="Capacity"/>; returns how many were written (items the model knows).
     /// </summary>
     public static int History(RecommendationModel model, VisitorProfile profile, InteractionWeights w, Span<int> indexes, Span<float> weights)
     {
@@ -69,7 +59,7 @@ public static class PersonalizedScoring
     /// </summary>
     public static bool Score(RecommendationModel model, VisitorProfile profile, InteractionWeights w, bool excludePurchased, Span<float> scores)
     {
-        var count = Known(model, profile);
+        var count = Capacity(profile);
         if (count == 0)
         {
             return false;
