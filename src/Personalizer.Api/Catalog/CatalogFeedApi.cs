@@ -19,7 +19,6 @@ namespace Personalizer.Api.Catalog;
 public static class CatalogFeedApi
 {
     public const long MaxBodyBytes = 512L << 20;
-    private const int MaxErrors = 50;
     private const int Chunk = 1000;
 
     public static RouteGroupBuilder MapCatalogFeedApi(this IEndpointRouteBuilder app)
@@ -41,88 +40,61 @@ public static class CatalogFeedApi
         var errors = new ValidationErrors();
         var items = new List<CatalogItem>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var reader = new StreamReader(http.Request.Body, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
         string[]? header = null;
-        var number = 0;
         var lines = 0;
-        var bad = 0;
-        try
+        var unreadable = await LineBody.ReadAsync(http.Request, errors, (line, path) =>
         {
-            while (await reader.ReadLineAsync(ct) is { } line)
+            if (csv && header is null)
             {
-                number++;
-                if (string.IsNullOrWhiteSpace(line))
+                header = Csv.Split(line);
+                foreach (var column in header)
                 {
-                    continue;
-                }
-                var path = $"lines[{number}]";
-                var before = errors.Count;
-                CatalogItemRequest? request = null;
-                if (csv && header is null)
-                {
-                    header = Csv.Split(line);
-                    foreach (var column in header)
+                    if (Array.IndexOf(Csv.Columns, column) < 0)
                     {
-                        if (Array.IndexOf(Csv.Columns, column) < 0)
-                        {
-                            errors.Add($"{path}.{column}", $"is not a column: expected {string.Join(", ", Csv.Columns)}");
-                        }
-                    }
-                    if (Array.IndexOf(header, "id") < 0 || Array.IndexOf(header, "title") < 0)
-                    {
-                        errors.Add(path, "the header must name at least the columns id and title");
-                    }
-                    if (!errors.IsEmpty)
-                    {
-                        break;
-                    }
-                    continue;
-                }
-                lines++;
-                if (csv)
-                {
-                    request = Csv.Item(header!, Csv.Split(line), path, errors);
-                }
-                else
-                {
-                    try
-                    {
-                        request = JsonSerializer.Deserialize(line, ApiJsonContext.Default.CatalogItemRequest);
-                    }
-                    catch (JsonException ex)
-                    {
-                        errors.Add(path, $"is not a JSON item: {ex.Message}");
+                        errors.Add($"{path}.{column}", $"is not a column: expected {string.Join(", ", Csv.Columns)}");
                     }
                 }
-                if (request is not null && errors.Count == before)
+                if (Array.IndexOf(header, "id") < 0 || Array.IndexOf(header, "title") < 0)
                 {
-                    var item = request.ToItem(path, errors);
-                    if (errors.Count == before)
-                    {
-                        if (seen.Add(item.Id))
-                        {
-                            items.Add(item);
-                        }
-                        else
-                        {
-                            errors.Add($"{path}.id", $"'{item.Id}' appears more than once in this feed");
-                        }
-                    }
+                    errors.Add(path, "the header must name at least the columns id and title");
                 }
-                if (errors.Count > before && ++bad >= MaxErrors)
+                return errors.IsEmpty; // no line can be read under a wrong header
+            }
+            lines++;
+            var before = errors.Count;
+            CatalogItemRequest? request = null;
+            if (csv)
+            {
+                request = Csv.Item(header!, Csv.Split(line), path, errors);
+            }
+            else
+            {
+                try
                 {
-                    errors.Add("lines", $"the first {MaxErrors} bad lines are listed; nothing was imported");
-                    break;
+                    request = JsonSerializer.Deserialize(line, ApiJsonContext.Default.CatalogItemRequest);
+                }
+                catch (JsonException ex)
+                {
+                    errors.Add(path, $"is not a JSON item: {ex.Message}");
                 }
             }
-        }
-        catch (DecoderFallbackException)
+            if (request is not null && errors.Count == before)
+            {
+                var item = request.ToItem(path, errors);
+                if (errors.Count == before && !seen.Add(item.Id))
+                {
+                    errors.Add($"{path}.id", $"'{item.Id}' appears more than once in this feed");
+                }
+                else if (errors.Count == before)
+                {
+                    items.Add(item);
+                }
+            }
+            return true;
+        }, ct);
+        if (unreadable is not null)
         {
-            errors.Add($"lines[{number + 1}]", "is not valid UTF-8");
-        }
-        catch (BadHttpRequestException ex)
-        {
-            return TypedResults.Problem(statusCode: ex.StatusCode, title: "The body could not be read", detail: ex.Message);
+            return unreadable;
         }
         if (!errors.IsEmpty)
         {

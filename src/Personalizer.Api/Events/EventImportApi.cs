@@ -24,7 +24,6 @@ public static class EventImportApi
 {
     public const long MaxBodyBytes = 4L << 30;
     private const int MaxLineBytes = 64 << 10;
-    private const int MaxErrors = 50;
 
     public static RouteGroupBuilder MapEventImportApi(this RouteGroupBuilder events)
     {
@@ -54,54 +53,27 @@ public static class EventImportApi
         var errors = new ValidationErrors();
         var events = new List<TrackedEvent>();
         var lines = 0;
-        var errorCount = 0;
-        using var reader = new StreamReader(http.Request.Body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
-        var number = 0;
-        try
+        var unreadable = await LineBody.ReadAsync(http.Request, errors, (line, path) =>
         {
-            while (await reader.ReadLineAsync(ct) is { } line)
+            lines++;
+            var before = errors.Count;
+            try
             {
-                number++;
-                if (string.IsNullOrWhiteSpace(line))
+                var request = JsonSerializer.Deserialize(line, ApiJsonContext.Default.EventRequest);
+                if (EventsMapping.ToEvent(request, path, now, limits, errors) is { } e && errors.Count == before)
                 {
-                    continue;
-                }
-                lines++;
-                var path = $"lines[{number}]";
-                var before = errors.Count;
-                if (Encoding.UTF8.GetByteCount(line) > MaxLineBytes)
-                {
-                    errors.Add(path, $"is longer than {MaxLineBytes} bytes");
-                }
-                else
-                {
-                    try
-                    {
-                        var request = JsonSerializer.Deserialize(line, ApiJsonContext.Default.EventRequest);
-                        if (EventsMapping.ToEvent(request, path, now, limits, errors) is { } e && errors.Count == before)
-                        {
-                            events.Add(e);
-                        }
-                    }
-                    catch (JsonException ex)
-                    {
-                        errors.Add(path, $"is not a JSON event: {ex.Message}");
-                    }
-                }
-                if (errors.Count > before && ++errorCount >= MaxErrors)
-                {
-                    errors.Add("lines", $"the first {MaxErrors} bad lines are listed; nothing was imported");
-                    break;
+                    events.Add(e);
                 }
             }
-        }
-        catch (DecoderFallbackException)
+            catch (JsonException ex)
+            {
+                errors.Add(path, $"is not a JSON event: {ex.Message}");
+            }
+            return true;
+        }, ct, MaxLineBytes);
+        if (unreadable is not null)
         {
-            errors.Add($"lines[{number + 1}]", "is not valid UTF-8");
-        }
-        catch (BadHttpRequestException ex)
-        {
-            return TypedResults.Problem(statusCode: ex.StatusCode, title: "The body could not be read", detail: ex.Message);
+            return unreadable;
         }
         if (!errors.IsEmpty)
         {
