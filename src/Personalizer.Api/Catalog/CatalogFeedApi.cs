@@ -12,7 +12,7 @@ namespace Personalizer.Api.Catalog;
 /// <summary>
 /// <c>PUT /v1/catalog/feed</c>: a shop's product feed in one body, NDJSON (one item per line, the shape of
 /// <c>PUT /v1/catalog/items</c>) or CSV (<c>text/csv</c>, a header naming the columns id, title,
-/// categories, price, currency, inStock, brand, tags, url, imageUrl; lists separated by <c>|</c>; one
+/// categories, price, currency, inStock, brand, tags, url, imageUrl and attributes.NAME; lists separated by <c>|</c>; one
 /// record per line, fields quoted as RFC 4180 says). Validated whole first (errors name
 /// <c>lines[N].field</c>), then upserted: a feed is applied whole or not at all.
 /// </summary>
@@ -49,9 +49,9 @@ public static class CatalogFeedApi
                 header = Csv.Split(line);
                 foreach (var column in header)
                 {
-                    if (Array.IndexOf(Csv.Columns, column) < 0)
+                    if (Array.IndexOf(Csv.Columns, column) < 0 && !Csv.IsAttribute(column))
                     {
-                        errors.Add($"{path}.{column}", $"is not a column: expected {string.Join(", ", Csv.Columns)}");
+                        errors.Add($"{path}.{column}", $"is not a column: expected {string.Join(", ", Csv.Columns)} or attributes.NAME");
                     }
                 }
                 if (Array.IndexOf(header, "id") < 0 || Array.IndexOf(header, "title") < 0)
@@ -117,6 +117,36 @@ public static class CatalogFeedApi
     private static class Csv
     {
         public static readonly string[] Columns = ["id", "title", "categories", "price", "currency", "inStock", "brand", "tags", "url", "imageUrl"];
+
+        public const string AttributePrefix = "attributes.";
+
+        public static bool IsAttribute(string column) => column.StartsWith(AttributePrefix, StringComparison.Ordinal) && column.Length > AttributePrefix.Length;
+
+        /// <summary>
+        /// The <c>attributes.NAME</c> columns as the JSON object items carry: true/false as flags,
+        /// numbers as numbers, values with '|' as lists, anything else as text; empty cells are left out.
+        /// </summary>
+        private static JsonElement? Attributes(string[] header, string[] fields)
+        {
+            System.Text.Json.Nodes.JsonObject? attributes = null;
+            for (var k = 0; k < header.Length; k++)
+            {
+                if (!IsAttribute(header[k]) || fields[k].Length == 0)
+                {
+                    continue;
+                }
+                attributes ??= [];
+                attributes[header[k][AttributePrefix.Length..]] = fields[k].Contains('|', StringComparison.Ordinal)
+                    ? new System.Text.Json.Nodes.JsonArray([.. fields[k].Split('|').Select(Value)])
+                    : Value(fields[k]);
+            }
+            return attributes is null ? null : JsonSerializer.SerializeToElement(attributes);
+        }
+
+        private static System.Text.Json.Nodes.JsonNode Value(string text) =>
+            text is "true" or "false" ? System.Text.Json.Nodes.JsonValue.Create(text == "true")
+            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) ? System.Text.Json.Nodes.JsonValue.Create(number)
+            : System.Text.Json.Nodes.JsonValue.Create(text);
 
         public static string[] Split(string line)
         {
@@ -209,6 +239,7 @@ public static class CatalogFeedApi
                 Tags = List("tags"),
                 Url = Get("url"),
                 ImageUrl = Get("imageUrl"),
+                Attributes = Attributes(header, fields),
             };
         }
     }

@@ -120,6 +120,13 @@ public static class RulesApi
         {
             return ConditionProblem("when", compiled.Errors);
         }
+        foreach (var (field, text) in new[] { ("then.items", rule.Then.Items), ("then.boostItems", rule.Then.BoostItems) })
+        {
+            if (text is not null && configuration.CompileCondition(site, text, items: true) is { Ok: false } itemCompiled)
+            {
+                return ConditionProblem(field, itemCompiled.Errors);
+            }
+        }
         var result = await configuration.PutRuleAsync(site, rule, http.Actor(), ct);
         return TypedResults.Ok(new RuleChangeResponse(result.Version, rule.ToResponse()));
     }

@@ -17,14 +17,16 @@ public sealed record RuleRequest
     public string? Description { get; init; }
 }
 
-public sealed record RuleActionRequest(string? Variant, List<string>? IncludeCategories, List<string>? ExcludeCategories, List<string>? BoostCategories);
+/// <summary>What a rule does; <c>Items</c> and <c>BoostItems</c> are item conditions (<c>item.*</c>, docs/conditions.md).</summary>
+public sealed record RuleActionRequest(string? Variant, List<string>? IncludeCategories, List<string>? ExcludeCategories, List<string>? BoostCategories,
+    string? Items = null, string? BoostItems = null);
 
 public sealed record RuleScheduleRequest(string? From, string? Until, string? TimeZone);
 
 public sealed record RuleResponse(
     string Id, string Slot, int Priority, bool Enabled, string When, RuleActionResponse Then, RuleScheduleRequest? Schedule, string[] Tags, string? Description);
 
-public sealed record RuleActionResponse(string? Variant, string[]? IncludeCategories, string[]? ExcludeCategories, string[]? BoostCategories);
+public sealed record RuleActionResponse(string? Variant, string[]? IncludeCategories, string[]? ExcludeCategories, string[]? BoostCategories, string? Items, string? BoostItems);
 
 public sealed record RuleChangeResponse(int Version, RuleResponse Rule);
 
@@ -59,6 +61,8 @@ internal static class RulesMapping
             IncludeCategories = r.Then?.IncludeCategories?.ToArray() ?? [],
             ExcludeCategories = r.Then?.ExcludeCategories?.ToArray() ?? [],
             BoostCategories = r.Then?.BoostCategories?.ToArray() ?? [],
+            Items = string.IsNullOrWhiteSpace(r.Then?.Items) ? null : r.Then.Items,
+            BoostItems = string.IsNullOrWhiteSpace(r.Then?.BoostItems) ? null : r.Then.BoostItems,
         },
         Schedule = r.Schedule is null ? null : new RuleSchedule { From = r.Schedule.From, Until = r.Schedule.Until, TimeZone = r.Schedule.TimeZone },
         Tags = r.Tags?.ToArray() ?? [],
@@ -67,7 +71,7 @@ internal static class RulesMapping
 
     public static RuleResponse ToResponse(this RuleDefinition r) => new(
         r.Id, r.Slot, r.Priority, r.Enabled, r.When,
-        new RuleActionResponse(r.Then.Variant, Empty(r.Then.IncludeCategories), Empty(r.Then.ExcludeCategories), Empty(r.Then.BoostCategories)),
+        new RuleActionResponse(r.Then.Variant, Empty(r.Then.IncludeCategories), Empty(r.Then.ExcludeCategories), Empty(r.Then.BoostCategories), r.Then.Items, r.Then.BoostItems),
         r.Schedule is null ? null : new RuleScheduleRequest(r.Schedule.From, r.Schedule.Until, r.Schedule.TimeZone),
         r.Tags, r.Description);
 

@@ -51,8 +51,8 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
         SubmitAsync(site, new ConfigChange { Kind = ConfigChangeKind.DeleteTrigger, Id = triggerId, Author = author, At = Now() }, ct);
 
     /// <summary>Compiles a condition against the site's current segments.</summary>
-    public CompileResult CompileCondition(string site, string condition) =>
-        ConditionCompiler.Compile(condition, id => Current(site).CompiledSegments.Index.TryGetValue(id, out var i) ? i : null);
+    public CompileResult CompileCondition(string site, string condition, bool items = false) =>
+        ConditionCompiler.Compile(condition, id => Current(site).CompiledSegments.Index.TryGetValue(id, out var i) ? i : null, items);
 
     /// <summary>
     /// Checks a segment change against the current version: its own condition, and that every segment
@@ -125,7 +125,11 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
             }
             else if (then.Variant is not null)
             {
-                errors.Add("then.variant", "a recommendations slot has no variants; use includeCategories, excludeCategories or boostCategories");
+                errors.Add("then.variant", "a recommendations slot has no variants; use includeCategories, excludeCategories, boostCategories, items or boostItems");
+            }
+            if (slot.Kind == SlotKind.Content && (then.Items is not null || then.BoostItems is not null))
+            {
+                errors.Add(then.Items is not null ? "then.items" : "then.boostItems", "item conditions are for recommendations slots; a content slot shows a variant");
             }
             foreach (var (name, values) in new[] { ("includeCategories", then.IncludeCategories), ("excludeCategories", then.ExcludeCategories), ("boostCategories", then.BoostCategories) })
             {

@@ -29,6 +29,10 @@ public sealed class RuleAction
     [Key(2)] public string[] ExcludeCategories { get; init; } = [];
     /// <summary>For a recommendations slot: items of these categories first.</summary>
     [Key(3)] public string[] BoostCategories { get; init; } = [];
+    /// <summary>For a recommendations slot: an item condition (<c>item.price &lt; 50 and item.attributes.organic</c>); only items it holds for.</summary>
+    [Key(4)] public string? Items { get; init; }
+    /// <summary>For a recommendations slot: an item condition; items it holds for come first, from the whole catalogue.</summary>
+    [Key(5)] public string? BoostItems { get; init; }
 }
 
 /// <summary>When a rule may apply: local date-times in a time zone (either end open).</summary>

@@ -5,8 +5,13 @@ using Personalizer.Engine.Rules;
 namespace Personalizer.Engine.Configuration;
 
 /// <summary>A rule ready to run: its definition, its compiled condition and its schedule in UTC.</summary>
-public sealed class CompiledRule(RuleDefinition definition, CompiledCondition condition, long from, long until)
+public sealed class CompiledRule(RuleDefinition definition, CompiledCondition condition, long from, long until,
+    CompiledCondition? items = null, CompiledCondition? boostItems = null)
 {
+    /// <summary>The compiled <c>then.items</c> (null: none).</summary>
+    public CompiledCondition? Items { get; } = items;
+    /// <summary>The compiled <c>then.boostItems</c> (null: none).</summary>
+    public CompiledCondition? BoostItems { get; } = boostItems;
     public RuleDefinition Definition { get; } = definition;
     public CompiledCondition Condition { get; } = condition;
     public long From { get; } = from;
@@ -71,14 +76,17 @@ public sealed class SiteConfiguration
         var compiled = new List<CompiledRule>();
         foreach (var rule in Rules.Values)
         {
-            var result = ConditionCompiler.Compile(rule.When, id => CompiledSegments.Index.TryGetValue(id, out var i) ? i : null);
+            int? SegmentIndex(string id) => CompiledSegments.Index.TryGetValue(id, out var i) ? i : null;
+            var result = ConditionCompiler.Compile(rule.When, SegmentIndex);
             var (from, until, scheduleError) = rule.Schedule?.Resolve() ?? (long.MinValue, long.MaxValue, null);
-            if (result.Condition is null || scheduleError is not null)
+            var items = rule.Then.Items is { } itemText ? ConditionCompiler.Compile(itemText, SegmentIndex, items: true).Condition : null;
+            var boostItems = rule.Then.BoostItems is { } boostText ? ConditionCompiler.Compile(boostText, SegmentIndex, items: true).Condition : null;
+            if (result.Condition is null || scheduleError is not null || (rule.Then.Items is not null && items is null) || (rule.Then.BoostItems is not null && boostItems is null))
             {
                 compiled.Add(new CompiledRule(rule, ConditionCompiler.Never(rule.When), 0, 0));
                 continue;
             }
-            compiled.Add(new CompiledRule(rule, result.Condition, from, until));
+            compiled.Add(new CompiledRule(rule, result.Condition, from, until, items, boostItems));
         }
         Experiments = (experiments ?? []).ToFrozenDictionary(e => e.Id, StringComparer.Ordinal);
         Triggers = (triggers ?? []).ToFrozenDictionary(t => t.Id, StringComparer.Ordinal);

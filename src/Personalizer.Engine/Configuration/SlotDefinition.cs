@@ -116,7 +116,13 @@ public sealed record RecommendationFilters
     /// <summary>Attribute conditions, each <c>name:value</c>; an item must have every one (any of a list's values).</summary>
     [Key(13)] public string[] Attributes { get; init; } = [];
 
+    /// <summary>A rule's item condition (<c>then.items</c>): only items it holds for. Set per decide, never stored.</summary>
+    [IgnoreMember] public Rules.CompiledCondition? ItemCondition { get; init; }
+
+    /// <summary>A rule's boost condition (<c>then.boostItems</c>): items it holds for come first, drawn from the whole catalogue.</summary>
+    [IgnoreMember] public Rules.CompiledCondition? BoostItems { get; init; }
+
     /// <summary>Whether the filters keep only part of the catalogue, so that a ranking's top may not be enough.</summary>
     [IgnoreMember]
-    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || Attributes.Length > 0 || MinPrice is not null || MaxPrice is not null;
+    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || Attributes.Length > 0 || MinPrice is not null || MaxPrice is not null || ItemCondition is not null;
 }

@@ -115,8 +115,12 @@ public static class ConditionCompiler
         ["purchased('item or category')"] = "true when the visitor bought the item, or an item of the category",
     };
 
-    /// <summary>Parses, type-checks and compiles; <paramref name="segmentIndex"/> resolves <c>segment('id')</c> (null: unknown).</summary>
-    public static CompileResult Compile(string text, Func<string, int?> segmentIndex)
+    /// <summary>
+    /// Parses, type-checks and compiles; <paramref name="segmentIndex"/> resolves <c>segment('id')</c> (null: unknown).
+    /// With <paramref name="items"/> the condition is about one catalogue item at a time and may read
+    /// <c>item.*</c> (a rule's <c>then.items</c> and <c>then.boostItems</c>).
+    /// </summary>
+    public static CompileResult Compile(string text, Func<string, int?> segmentIndex, bool items = false)
     {
         var (tree, error) = Parser.Parse(text);
         if (tree is null)
@@ -126,7 +130,7 @@ public static class ConditionCompiler
         try
         {
             var segments = new List<string>();
-            var typed = new Builder(segmentIndex, segments).Build(tree);
+            var typed = Builder.Truthy(new Builder(segmentIndex, segments, items).Build(tree));
             if (typed.Type != ConditionType.Bool)
             {
                 throw Error(tree, $"expected a condition that is true or false, found a {Name(typed.Type)}");
@@ -166,9 +170,11 @@ public static class ConditionCompiler
         public string[]? Strings;
         public double[]? Numbers;
         public TimeSpan Duration;
+        /// <summary>For <c>item.attributes.NAME</c>: the name; the type follows what it is compared with.</summary>
+        public string? Attribute;
     }
 
-    private sealed class Builder(Func<string, int?> segmentIndex, List<string> segments)
+    private sealed class Builder(Func<string, int?> segmentIndex, List<string> segments, bool items)
     {
         public Typed Build(Node node) => node switch
         {
@@ -201,8 +207,12 @@ public static class ConditionCompiler
             throw Error(l, "a list holds either strings or numbers, not both");
         }
 
-        private static Typed Field(FieldRef f)
+        private Typed Field(FieldRef f)
         {
+            if (f.Path.StartsWith("item.", StringComparison.Ordinal))
+            {
+                return ItemField(f);
+            }
             var field = Fields.All.GetValueOrDefault(f.Path) ?? Fields.Dynamic(f.Path);
             if (field is null)
             {
@@ -212,9 +222,46 @@ public static class ConditionCompiler
             return new Typed { Type = field.Type, Number = field.Number, Text = field.Text, Bool = field.Flag, Has = field.Has };
         }
 
+        private Typed ItemField(FieldRef f)
+        {
+            if (!items)
+            {
+                throw Error(f, $"'{f.Path}' is a field of a catalogue item: only a recommendation rule's then.items and then.boostItems read items");
+            }
+            if (f.Path.StartsWith(ItemFields.AttributePrefix, StringComparison.Ordinal) && f.Path.Length > ItemFields.AttributePrefix.Length)
+            {
+                var name = f.Path[ItemFields.AttributePrefix.Length..];
+                return new Typed { Type = ConditionType.Text, Text = c => ItemFields.FirstValue(c, name), Attribute = name };
+            }
+            if (ItemFields.All.GetValueOrDefault(f.Path) is not { } field)
+            {
+                throw Error(f, $"unknown field '{f.Path}'; an item has {string.Join(", ", ItemFields.All.Keys)} and item.attributes.NAME");
+            }
+            return new Typed { Type = field.Type, Number = field.Number, Text = field.Text, Bool = field.Flag, Has = field.Has };
+        }
+
+        /// <summary>An item attribute standing alone as a condition (<c>item.attributes.organic and …</c>) is true when it is true.</summary>
+        public static Typed Truthy(Typed typed) => typed.Attribute is null ? typed : Adopt(typed, new Typed { Type = ConditionType.Bool }, "==");
+
+        /// <summary>An item attribute takes the type of what it is compared with (a missing or unreadable value never matches an order).</summary>
+        private static Typed Adopt(Typed attribute, Typed other, string op)
+        {
+            var name = attribute.Attribute!;
+            if (op == "contains")
+            {
+                return new Typed { Type = ConditionType.StringList, Has = (c, v) => ItemFields.HasValue(c, name, v) };
+            }
+            return other.Type switch
+            {
+                ConditionType.Number or ConditionType.NumberList => new Typed { Type = ConditionType.Number, Number = c => ItemFields.NumberValue(c, name) },
+                ConditionType.Bool => new Typed { Type = ConditionType.Bool, Bool = c => string.Equals(ItemFields.FirstValue(c, name), "true", StringComparison.Ordinal) },
+                _ => attribute,
+            };
+        }
+
         private Typed Not(Negation n)
         {
-            var operand = Build(n.Operand);
+            var operand = Truthy(Build(n.Operand));
             Require(n.Operand, operand, ConditionType.Bool, "'not'");
             var f = operand.Bool!;
             return new Typed { Type = ConditionType.Bool, Bool = c => !f(c) };
@@ -222,8 +269,8 @@ public static class ConditionCompiler
 
         private Typed Logical(Binary b)
         {
-            var left = Build(b.Left);
-            var right = Build(b.Right);
+            var left = Truthy(Build(b.Left));
+            var right = Truthy(Build(b.Right));
             Require(b.Left, left, ConditionType.Bool, $"'{b.Operator}'");
             Require(b.Right, right, ConditionType.Bool, $"'{b.Operator}'");
             var l = left.Bool!;
@@ -243,6 +290,14 @@ public static class ConditionCompiler
         {
             var left = Build(b.Left);
             var right = Build(b.Right);
+            if (left.Attribute is not null && right.Attribute is null)
+            {
+                left = Adopt(left, right, b.Operator);
+            }
+            else if (right.Attribute is not null && left.Attribute is null)
+            {
+                right = Adopt(right, left, b.Operator);
+            }
             Func<EvalContext, bool> result = b.Operator switch
             {
                 "==" or "!=" => Equality(b, left, right),

@@ -46,6 +46,24 @@ public sealed class EvalContext
     public double AffinityHalfLifeMs { get; }
     public CustomerModel? Customers { get; }
 
+    /// <summary>The catalogue item an item condition (<c>item.*</c>) is asked about; set around each evaluation.</summary>
+    public CatalogItem? Item { get; private set; }
+
+    /// <summary>Evaluates an item condition for one item.</summary>
+    public bool Holds(CompiledCondition condition, CatalogItem item)
+    {
+        var previous = Item;
+        Item = item;
+        try
+        {
+            return condition.Evaluate(this);
+        }
+        finally
+        {
+            Item = previous;
+        }
+    }
+
     /// <summary>RFM, lifetime value and lifecycle stage, computed on first use.</summary>
     public CustomerInsight Insight => _insight ??= CustomerInsights.Of(Profile, Customers, NowMs);
 

@@ -29,7 +29,7 @@ public static class RecommendationFilter
             {
                 continue;
             }
-            if (Rejection(item, context.Profile, slot.Filters, result) is { } reason)
+            if (Rejection(item, context.Profile, slot.Filters, result, context.Conditions) is { } reason)
             {
                 Explain(context, item, reason);
                 continue;
@@ -59,7 +59,7 @@ public static class RecommendationFilter
             {
                 return;
             }
-            if (Passes(item, context.Profile, slot.Filters, items) && (max <= 0 || CountIn(items, item.PrimaryCategory) < max))
+            if (Passes(item, context.Profile, slot.Filters, items, context.Conditions) && (max <= 0 || CountIn(items, item.PrimaryCategory) < max))
             {
                 items.Add(new RecommendedItem(item, 0));
             }
@@ -79,8 +79,8 @@ public static class RecommendationFilter
         return n;
     }
 
-    public static bool Passes(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already) =>
-        Rejection(item, profile, filters, already) is null;
+    public static bool Passes(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already, Rules.EvalContext? conditions = null) =>
+        Rejection(item, profile, filters, already, conditions) is null;
 
     /// <summary>With explain: the first removals of a list, item and reason (bounded, so a trace stays readable).</summary>
     private static void Explain(DecisionContext context, CatalogItem item, string reason)
@@ -94,8 +94,12 @@ public static class RecommendationFilter
     private const int MaxExplained = 40;
 
     /// <summary>Why an item may not be listed (null: it may). The reasons are constant strings: no allocation when not explaining.</summary>
-    private static string? Rejection(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already)
+    private static string? Rejection(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already, Rules.EvalContext? conditions)
     {
+        if (filters.ItemCondition is { } itemCondition && (conditions is null || !conditions.Holds(itemCondition, item)))
+        {
+            return "the rule's item condition does not hold";
+        }
         if (filters.InStockOnly && !item.InStock)
         {
             return "out of stock";

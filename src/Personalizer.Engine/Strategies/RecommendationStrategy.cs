@@ -50,13 +50,14 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     /// ranking's top: items of the boosted categories the ranking did not reach follow the ranked
     /// ones from the whole catalogue (catalogue order), so a boosted category always appears.
     /// </summary>
-    internal static ScoredItem[] Boost(ScoredItem[] ranked, DecisionContext context, string[]? boost)
+    internal static ScoredItem[] Boost(ScoredItem[] ranked, DecisionContext context, string[]? boost, Rules.CompiledCondition? boostItems = null)
     {
-        if (boost is not { Length: > 0 })
+        if (boost is not { Length: > 0 } && boostItems is null)
         {
             return ranked;
         }
-        bool InBoost(CatalogItem? item) => item is not null && item.Categories.Any(boost.Contains);
+        bool InBoost(CatalogItem? item) => item is not null
+            && ((boost is { Length: > 0 } && item.Categories.Any(boost.Contains)) || (boostItems is not null && context.Conditions.Holds(boostItems, item)));
         var listed = new HashSet<string>(ranked.Select(r => r.ItemId), StringComparer.Ordinal);
         var drawn = context.Catalog.All.Where(i => InBoost(i) && !listed.Contains(i.Id)).Select(i => new ScoredItem(i.Id, 0));
         return [.. ranked.Where(s => InBoost(context.Catalog.Find(s.ItemId))), .. drawn, .. ranked.Where(s => !InBoost(context.Catalog.Find(s.ItemId)))];
@@ -91,7 +92,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                     ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
                 }
                 ranked = Interests(context, model, scores.AsSpan(0, items), ranked, slot.Count);
-                return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot), model.Source, reason: null);
+                return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot), model.Source, reason: null);
             }
             finally
             {
@@ -181,7 +182,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             return null; // the trending strategy answers
         }
         var inCategory = trending.Top(context.Site).Where(s => context.Catalog.Find(s.ItemId)?.Categories.Contains(category) == true).ToArray();
-        var items = RecommendationFilter.Apply(Boost(inCategory, context, boost), context, slot);
+        var items = RecommendationFilter.Apply(Boost(inCategory, context, boost, slot.Filters.BoostItems), context, slot);
         return Finish(context, slot, items, StrategyNames.Trending, reason: "cold_start");
     }
 
@@ -203,7 +204,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             ranked[k] = new ScoredItem(model.ItemIds[neighbours[k]], Math.Round(scores[k], 4));
         }
         var anchorItem = context.Catalog.Find(anchor);
-        var items = RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot);
+        var items = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
         items.RemoveAll(i => ReferenceEquals(i.Item, anchorItem));
         return Finish(context, slot, items, model.Source, reason: null);
     }
@@ -215,7 +216,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             return null;
         }
         var ranked = profile.RecentlyViewed.Select((v, k) => new ScoredItem(v.ItemId, 1.0 / (k + 1))).ToArray();
-        var items = RecommendationFilter.Apply(Boost(ranked, context, boost), context, slot);
+        var items = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
         return items.Count == 0 ? null : new SlotDecision { SlotId = slot.Id, Items = items, Source = RecommendationStrategies.RecentlyViewed };
     }
 

@@ -71,6 +71,8 @@ internal sealed class RuleStrategy(TrendingTracker trending, RecommendationStrat
             {
                 IncludeCategories = then.IncludeCategories.Length > 0 ? then.IncludeCategories : slot.Filters.IncludeCategories,
                 ExcludeCategories = [.. slot.Filters.ExcludeCategories, .. then.ExcludeCategories],
+                ItemCondition = rule.Items,
+                BoostItems = rule.BoostItems,
             },
         };
         // The slot's own strategy (the model's list, similar items…) under the rule's filters and boosts.
@@ -78,7 +80,7 @@ internal sealed class RuleStrategy(TrendingTracker trending, RecommendationStrat
         {
             return new SlotDecision { SlotId = slot.Id, Items = steered.Items, Source = source, Reason = steered.Source };
         }
-        var ranked = RecommendationStrategy.Boost(trending.Top(context.Site), context, then.BoostCategories);
+        var ranked = RecommendationStrategy.Boost(trending.Top(context.Site), context, then.BoostCategories, rule.BoostItems);
         var items = RecommendationFilter.Apply(ranked, context, filtered);
         if (items.Count < slot.Count)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 
 namespace Personalizer.Api.Tests.Catalog;
 
@@ -109,14 +110,20 @@ public sealed class CatalogApiTests : IDisposable
         Assert.Equal(2500, (await put.Json()).GetProperty("upserted").GetInt32());
         Assert.Equal(2500, (await (await admin.GetAsync("/v1/catalog/items?q=feed-&limit=1")).Json()).GetProperty("total").GetInt32());
 
-        const string csv = "id,title,categories,price,inStock,brand\n"
-            + "csv-1,\"Chair, folding\",\"Home & Garden|Camping\",19.5,true,Acme\n"
-            + "csv-2,\"The \"\"best\"\" mat\",Yoga,30,0,\n";
+        const string csv = "id,title,categories,price,inStock,brand,attributes.material,attributes.weight,attributes.foldable,attributes.colours\n"
+            + "csv-1,\"Chair, folding\",\"Home & Garden|Camping\",19.5,true,Acme,steel,2.5,true,red|blue\n"
+            + "csv-2,\"The \"\"best\"\" mat\",Yoga,30,0,,,,,\n";
         await admin.PutAsync("/v1/catalog/feed", new StringContent(csv, System.Text.Encoding.UTF8, "text/csv")).AssertStatus(HttpStatusCode.OK);
         var chair = await (await admin.GetAsync("/v1/catalog/items/csv-1")).Json();
         Assert.Equal("Chair, folding", chair.GetProperty("title").GetString());
         Assert.Equal("Camping", chair.GetProperty("categories")[1].GetString());
+        var attributes = chair.GetProperty("attributes");
+        Assert.Equal("steel", attributes.GetProperty("material").GetString());
+        Assert.Equal(2.5, attributes.GetProperty("weight").GetDouble());
+        Assert.True(attributes.GetProperty("foldable").GetBoolean());
+        Assert.Equal("blue", attributes.GetProperty("colours")[1].GetString());
         var mat = await (await admin.GetAsync("/v1/catalog/items/csv-2")).Json();
+        Assert.False(mat.TryGetProperty("attributes", out var none) && none.ValueKind != JsonValueKind.Null);
         Assert.Equal("The \"best\" mat", mat.GetProperty("title").GetString());
         Assert.False(mat.GetProperty("inStock").GetBoolean());
 

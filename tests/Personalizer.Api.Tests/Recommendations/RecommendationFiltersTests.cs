@@ -118,6 +118,47 @@ public sealed class RecommendationFiltersTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ARecommendationRuleFiltersAndBoostsByItemFields()
+    {
+        var admin = _app.Client(PersonalizerApp.AdminKey);
+        await admin.PutJson("/v1/catalog/items", """
+            {"items":[
+              {"id":"r-1","title":"Light socks","categories":["Rule Attr"],"brand":"Peak","price":9,"attributes":{"weight":0.1,"sizes":["S"]}},
+              {"id":"r-2","title":"Rain shell","categories":["Rule Attr"],"brand":"Summit","price":99,"attributes":{"waterproof":true,"weight":0.45,"sizes":["M","L"]}},
+              {"id":"r-3","title":"Heavy coat","categories":["Rule Attr"],"brand":"Peak","price":150,"attributes":{"weight":2}},
+              {"id":"r-4","title":"Plain tee","categories":["Rule Attr"],"brand":"Acme","price":15}]}
+            """).AssertStatus(HttpStatusCode.OK);
+        await admin.PutJson("/v1/slots/rule-attr", """{"kind":"recommendations","strategy":"trending","count":10,"filters":{"includeCategories":["Rule Attr"]}}""")
+            .AssertStatus(HttpStatusCode.OK);
+        await admin.PutJson("/v1/rules/light-or-dry", """
+            {"slot":"rule-attr","when":"context.utm.campaign == 'rain'",
+             "then":{"items":"item.attributes.weight < 0.5 or item.attributes.waterproof","boostItems":"item.attributes.sizes contains 'l' and item.brand != 'Acme'"}}
+            """).AssertStatus(HttpStatusCode.OK);
+
+        async Task<List<string>> Decide(string campaign)
+        {
+            var body = await (await _site.PostJson("/v1/decide", $$$"""{"visitorId":"rainy","context":{"utm":{"campaign":"{{{campaign}}}"}},"slots":["rule-attr"]}""")).Json();
+            var slot = body.GetProperty("slots").GetProperty("rule-attr");
+            return [.. slot.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!)];
+        }
+
+        // The rule holds: only light or waterproof items (no attribute: no match), the L size first.
+        Assert.Equal(["r-2", "r-1"], await Decide("rain"));
+        // It does not: the whole category.
+        Assert.Equal(["r-1", "r-2", "r-3", "r-4"], (await Decide("sun")).Order());
+
+        var stored = await (await admin.GetAsync("/v1/rules/light-or-dry")).Json();
+        Assert.Equal("item.attributes.weight < 0.5 or item.attributes.waterproof", stored.GetProperty("then").GetProperty("items").GetString());
+
+        var misspelt = await admin.PutJson("/v1/rules/bad-items", """{"slot":"rule-attr","when":"true","then":{"boostItems":"item.colour == 'red'"}}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, misspelt.StatusCode);
+        Assert.Contains("then.boostItems", (await misspelt.Errors()).Keys);
+        var outside = await admin.PutJson("/v1/rules/bad-when", """{"slot":"rule-attr","when":"item.price < 10","then":{}}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, outside.StatusCode);
+        Assert.Contains("only a recommendation rule's then.items", (await outside.Errors())["when"][0]);
+    }
+
+    [Fact]
     public async Task ASlotsOwnFiltersHoldInDecide()
     {
         var admin = _app.Client(PersonalizerApp.AdminKey);

@@ -131,4 +131,40 @@ public sealed class ConditionTests
         Assert.False(result.Ok);
         Assert.Contains("nesting", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("item.attributes.weight < 1", true)]
+    [InlineData("item.attributes.weight >= 1", false)]
+    [InlineData("item.attributes.waterproof", true)]
+    [InlineData("not item.attributes.organic", true)]
+    [InlineData("item.attributes.material == 'NYLON'", true)]
+    [InlineData("item.attributes.sizes contains 'l'", true)]
+    [InlineData("item.attributes.sizes contains 'xl'", false)]
+    [InlineData("item.attributes.colour == 'red'", false)]
+    [InlineData("item.attributes.colour != 'red'", true)]
+    [InlineData("item.attributes.material < 3", false)]
+    [InlineData("item.price < 100 and item.inStock and item.categories contains 'running'", true)]
+    [InlineData("item.category == profile.affinity.top", true)]
+    [InlineData("item.brand in ['Peak', 'Summit'] and item.tags contains 'sale'", true)]
+    public void AnItemConditionReadsTheItemAndTypesAttributesByWhatTheyMeet(string condition, bool expected)
+    {
+        var jacket = new CatalogItem
+        {
+            Id = "jacket", Title = "Shell", Categories = ["running"], Price = 99, Brand = "Summit", Tags = ["sale"],
+            AttributesJson = """{"weight":0.45,"waterproof":true,"organic":false,"material":"nylon","sizes":["M","L"]}""",
+        };
+        var compiled = ConditionCompiler.Compile(condition, _ => null, items: true);
+        Assert.True(compiled.Ok, string.Join("; ", compiled.Errors));
+
+        Assert.Equal(expected, Context().Holds(compiled.Condition!, jacket));
+    }
+
+    [Fact]
+    public void ItemFieldsAreRefusedOutsideAnItemConditionAndMisspeltOnesAreNamed()
+    {
+        var outside = ConditionCompiler.Compile("item.price < 3", _ => null);
+        Assert.Contains("only a recommendation rule's then.items", outside.Errors[0].Message);
+        var misspelt = ConditionCompiler.Compile("item.colour == 'red'", _ => null, items: true);
+        Assert.Contains("item.attributes.NAME", misspelt.Errors[0].Message);
+    }
 }

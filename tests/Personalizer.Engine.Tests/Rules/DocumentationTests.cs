@@ -14,7 +14,7 @@ public sealed class DocumentationTests
         }
         var text = File.ReadAllText(Path.Combine(dir!.FullName, "docs", "conditions.md"));
 
-        foreach (var field in Fields.All.Values)
+        foreach (var field in Fields.All.Values.Concat(ItemFields.All.Values))
         {
             var type = field.Type switch
             {
