@@ -14,7 +14,8 @@ internal static class ClvCommands
         var summary = new Option<FileInfo>("--summary") { Description = "CSV with columns x (or frequency), t_x (or recency), T, and optionally monetary or zbar" };
         var transactions = new Option<FileInfo>("--transactions") { Description = "customer id, date (yyyyMMdd or ISO), amount per line (CSV or whitespace); weeks since each customer's first purchase" };
         var json = new Option<bool>("--json") { Description = "print {r, alpha, a, b[, p, q, v]}" };
-        var fit = new Command("fit", "Fit BG/NBD (purchase frequency, P(alive)) and, when spend is given, Gamma-Gamma.") { summary, transactions, json };
+        var days = new Option<bool>("--days") { Description = "time in days, as the service fits (a summary file in weeks is converted): alpha is then per day" };
+        var fit = new Command("fit", "Fit BG/NBD (purchase frequency, P(alive)) and, when spend is given, Gamma-Gamma.") { summary, transactions, json, days };
         fit.SetAction(parse =>
         {
             var s = parse.GetValue(summary);
@@ -31,6 +32,10 @@ internal static class ClvCommands
                 return 2;
             }
             var customers = s is not null ? ReadSummary(file.FullName) : ReadTransactions(file.FullName);
+            if (parse.GetValue(days))
+            {
+                customers = [.. customers.Select(c => c with { Recency = c.Recency * 7, Age = c.Age * 7 })];
+            }
             BgNbdParameters bgnbd;
             GammaGammaParameters? gg;
             try

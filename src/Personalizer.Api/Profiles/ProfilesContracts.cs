@@ -36,6 +36,8 @@ public sealed record ProfileResponse
     public RfmResponse? Rfm { get; init; }
     /// <summary>Lifetime value; null without orders or before the site has enough customers for a model.</summary>
     public ClvResponse? Clv { get; init; }
+    /// <summary>Why there is no <see cref="Clv"/> for a customer (too few customers, a failed check…).</summary>
+    public string? ClvUnavailable { get; init; }
     public required PreferencesResponse Preferences { get; init; }
     public required List<string> MergedVisitorIds { get; init; }
 }
@@ -99,6 +101,7 @@ internal static class ProfilesMapping
         Lifecycle = insight.Lifecycle,
         Rfm = insight.Rfm is { } r ? new RfmResponse(r.R, r.F, r.M, r.Segment, Math.Round(r.RecencyDays, 2)) : null,
         Clv = insight.Clv is { } v ? new ClvResponse(Math.Round(v.ExpectedPurchases90d, 4), Math.Round(v.ProbabilityAlive, 4), Math.Round(v.PredictedValue1y, 2)) : null,
+        ClvUnavailable = p.Orders > 0 ? insight.ClvUnavailable : null,
         Preferences = p.Preferences.ToResponse(),
         MergedVisitorIds = p.MergedVisitorIds,
     };

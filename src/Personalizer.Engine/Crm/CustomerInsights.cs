@@ -7,14 +7,34 @@ namespace Personalizer.Engine.Crm;
 public sealed record RfmCutPoints(double[] RecencyDays, double[] Orders, double[] Revenue);
 
 /// <summary>What is fitted on a site's customers from time to time: RFM cut points and the lifetime-value models (when there are enough customers).</summary>
-public sealed record CustomerModel(string Site, long FittedAt, int Customers, int RepeatCustomers, RfmCutPoints? Rfm, BgNbdParameters? BgNbd, GammaGammaParameters? GammaGamma);
+/// <remarks>
+/// Time is in days (α is a rate per day). <see cref="BgNbd"/> and <see cref="GammaGamma"/> are what the
+/// fit gave, shown even when a check refused them; profiles use them only when
+/// <see cref="ClvUnavailable"/> (resp. <see cref="SpendUnavailable"/>) is null.
+/// </remarks>
+public sealed record CustomerModel(string Site, long FittedAt, int Customers, int RepeatCustomers, RfmCutPoints? Rfm, BgNbdParameters? BgNbd, GammaGammaParameters? GammaGamma)
+{
+    /// <summary>The last day of the history the model was fitted on (yyyy-MM-dd).</summary>
+    public string? AsOf { get; init; }
+    public string TimeUnit { get; init; } = "days";
+    /// <summary>Why profiles carry no lifetime value (null: the model is in use).</summary>
+    public string? ClvUnavailable { get; init; }
+    /// <summary>Why spend comes from the customer's own mean rather than Gamma-Gamma (null: Gamma-Gamma is in use).</summary>
+    public string? SpendUnavailable { get; init; }
+    public HoldoutReport? Holdout { get; init; }
+    public int RecentBuyerDays { get; init; } = 30;
+
+    /// <summary>The lifetime-value parameters profiles may use (null when a check refused them).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public BgNbdParameters? UsableBgNbd => ClvUnavailable is null ? BgNbd : null;
+}
 
 public readonly record struct RfmScore(int R, int F, int M, string Segment, double RecencyDays);
 
 public readonly record struct LifetimeValue(double ExpectedPurchases90d, double ProbabilityAlive, double PredictedValue1y);
 
 /// <summary>Who a visitor is worth and where they are, computed from their profile and the site's current <see cref="CustomerModel"/>.</summary>
-public readonly record struct CustomerInsight(RfmScore? Rfm, LifetimeValue? Clv, string Lifecycle);
+public readonly record struct CustomerInsight(RfmScore? Rfm, LifetimeValue? Clv, string Lifecycle, string? ClvUnavailable = null);
 
 /// <summary>The current model of every site (one reference per site, swapped whole).</summary>
 public sealed class CustomerModels
@@ -54,33 +74,60 @@ public static class CustomerInsights
             var engaged = p is not null && (p.ProductViews >= EngagedProductViews || p.Cart.Count > 0 || p.Sessions >= 2);
             return new CustomerInsight(null, null, engaged ? "engaged_prospect" : "visitor");
         }
-        var days = Math.Max(0, (nowMs - p.LastOrderAt) / DayMs);
-        RfmScore? rfm = model?.Rfm is { } cuts ? Score(cuts, days, p.Orders, p.Revenue) : null;
-        LifetimeValue? clv = model?.BgNbd is { } bgnbd ? Value(bgnbd, model.GammaGamma, p, nowMs) : null;
-        return new CustomerInsight(rfm, clv, Stage(p, days, rfm, clv));
+        // Whole calendar days, as the model counts them: an order minutes ago is 0 days ago.
+        var today = PurchaseHistory.DayOf(nowMs);
+        var days = Math.Max(0, today - PurchaseHistory.DayOf(p.LastOrderAt));
+        var recentDays = model?.RecentBuyerDays ?? DefaultRecentBuyerDays;
+        var recent = days <= recentDays;
+        RfmScore? rfm = model?.Rfm is { } cuts ? Score(cuts, days, p.Orders, p.Revenue, recent) : null;
+        LifetimeValue? clv = model?.UsableBgNbd is { } bgnbd ? Value(bgnbd, model.SpendUnavailable is null ? model.GammaGamma : null, p, today) : null;
+        var reason = clv is not null ? null : model?.ClvUnavailable ?? (model is null ? "no customer model fitted yet" : "the lifetime-value model is not fitted");
+        return new CustomerInsight(rfm, clv, Stage(p, days, recent, rfm, clv), reason);
     }
 
-    /// <summary>The summary the models read, in weeks since the first order.</summary>
-    public static CustomerSummary Summary(int orders, long firstOrderAt, long lastOrderAt, double revenue, long nowMs) => new(
-        Frequency: orders - 1,
-        Recency: Math.Max(0, (lastOrderAt - firstOrderAt) / WeekMs),
-        Age: Math.Max(1e-6, (nowMs - firstOrderAt) / WeekMs),
-        MeanSpend: orders > 0 ? revenue / orders : 0);
+    public const int DefaultRecentBuyerDays = 30;
 
-    private static LifetimeValue Value(BgNbdParameters bgnbd, GammaGammaParameters? gg, VisitorProfile p, long nowMs)
+    /// <summary>
+    /// The summary the models read, in days, from the profile's purchase days (same-day orders are one
+    /// transaction; the mean spend is over repeat days, the first day excluded). Profiles written before
+    /// purchase days were kept fall back to orders and the first and last order.
+    /// </summary>
+    public static CustomerSummary Summary(VisitorProfile p, int today)
     {
-        var first = p.FirstOrderAt > 0 ? p.FirstOrderAt : p.FirstSeen;
-        var c = Summary(p.Orders, first, p.LastOrderAt, p.Revenue, nowMs);
-        var spend = gg is not null && c.Frequency > 0 ? GammaGamma.ExpectedSpend(gg, c) : c.MeanSpend;
-        return new LifetimeValue(
-            BgNbd.ExpectedPurchases(bgnbd, c, 90 / 7d),
-            BgNbd.ProbabilityAlive(bgnbd, c),
-            BgNbd.ExpectedPurchases(bgnbd, c, 365 / 7d) * spend);
+        if (p.OrderDays.Count > 0)
+        {
+            var first = p.OrderDays[0];
+            var repeatSpend = 0d;
+            for (var i = 1; i < p.OrderDays.Count; i++)
+            {
+                repeatSpend += p.OrderDays[i].Amount;
+            }
+            var x = p.OrderDays.Count - 1;
+            return new CustomerSummary(x, p.OrderDays[^1].Day - first.Day, Math.Max(today - first.Day, 1e-6), x > 0 ? repeatSpend / x : 0);
+        }
+        var firstDay = PurchaseHistory.DayOf(p.FirstOrderAt > 0 ? p.FirstOrderAt : p.FirstSeen);
+        var lastDay = PurchaseHistory.DayOf(p.LastOrderAt);
+        var repeat = lastDay > firstDay ? p.Orders - 1 : 0;
+        return new CustomerSummary(repeat, lastDay - firstDay, Math.Max(today - firstDay, 1e-6), p.Orders > 0 ? p.Revenue / p.Orders : 0);
     }
 
-    public static RfmScore Score(RfmCutPoints cuts, double recencyDays, int orders, double revenue)
+    private static LifetimeValue Value(BgNbdParameters bgnbd, GammaGammaParameters? gg, VisitorProfile p, int today)
+    {
+        var c = Summary(p, today);
+        var spend = gg is not null && c.Frequency > 0 ? GammaGamma.ExpectedSpend(gg, c)
+            : c.Frequency > 0 ? c.MeanSpend
+            : p.Orders > 0 ? p.Revenue / p.Orders : 0;
+        return new LifetimeValue(
+            BgNbd.ExpectedPurchases(bgnbd, c, 90),
+            BgNbd.ProbabilityAlive(bgnbd, c),
+            BgNbd.ExpectedPurchases(bgnbd, c, 365) * spend);
+    }
+
+    /// <summary>RFM scores; a recent buyer's recency score is at least 4 whatever the cut points say (a young shop's cut points are minutes apart).</summary>
+    public static RfmScore Score(RfmCutPoints cuts, double recencyDays, int orders, double revenue, bool recentBuyer = false)
     {
         var r = 5 - Above(cuts.RecencyDays, recencyDays);
+        r = recentBuyer ? Math.Max(r, 4) : r;
         var f = 1 + Above(cuts.Orders, orders);
         var m = 1 + Above(cuts.Revenue, revenue);
         return new RfmScore(r, f, m, Segment(r, f), recencyDays);
@@ -112,13 +159,14 @@ public static class CustomerInsights
         _ => "hibernating",
     };
 
-    private static string Stage(VisitorProfile p, double days, RfmScore? rfm, LifetimeValue? clv)
+    private static string Stage(VisitorProfile p, double days, bool recent, RfmScore? rfm, LifetimeValue? clv)
     {
-        if (days > LapsedDays || clv is { ProbabilityAlive: < LapsedAlive })
+        // A customer who just bought is neither lapsed nor at risk, whatever a model says.
+        if (!recent && (days > LapsedDays || clv is { ProbabilityAlive: < LapsedAlive }))
         {
             return "lapsed";
         }
-        if (days > AtRiskDays || clv is { ProbabilityAlive: < AtRiskAlive })
+        if (!recent && (days > AtRiskDays || clv is { ProbabilityAlive: < AtRiskAlive }))
         {
             return "at_risk";
         }

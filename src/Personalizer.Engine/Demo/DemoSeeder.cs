@@ -96,7 +96,7 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
                 Variant("generic", """{"title":"New season, new trails","body":"Gear for every sport, picked for you.","cta":"Shop now","link":"/demo/"}"""),
                 Variant("vip-banner", """{"title":"Welcome back","body":"Members get free express shipping this week.","cta":"See member offers","link":"/demo/"}""", "vip", "lifecycle:loyal", "rfm:champions", "rfm:loyal"),
                 Variant("welcome-back", """{"title":"We missed you","body":"Here is 15% off your next order: COMEBACK15","cta":"Use my code","link":"/demo/"}""", "lapsed", "lifecycle:lapsed", "lifecycle:at_risk"),
-                Variant("running-hero", """{"title":"Run further","body":"Shoes and gear for your next race.","cta":"Running gear","link":"/demo/"}""", "running", "affinity:running"),
+                Variant("running-hero", """{"title":"Run further","body":"Shoes and gear for your next race.","cta":"Running gear","link":"/demo/"}""", "running", "affinity:running", "interest:running"),
             ],
         },
         new SlotDefinition

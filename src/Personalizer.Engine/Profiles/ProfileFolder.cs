@@ -169,6 +169,7 @@ public static class ProfileFolder
         p.Revenue = Math.Round(p.Revenue + e.Revenue, 2);
         p.LastOrderAt = Math.Max(p.LastOrderAt, e.Timestamp);
         p.FirstOrderAt = p.FirstOrderAt == 0 ? e.Timestamp : Math.Min(p.FirstOrderAt, e.Timestamp);
+        OrderDay.Add(p.OrderDays, (int)Math.Floor(e.Timestamp / 86_400_000d), e.Revenue);
         p.LastOrderId = e.OrderId;
         p.Currency = e.Currency ?? p.Currency;
         foreach (var line in e.Lines ?? [])

@@ -21,6 +21,10 @@ public static class ProfileMerger
             target.LastOrderId = source.LastOrderId;
         }
         target.Currency ??= source.Currency;
+        foreach (var day in source.OrderDays)
+        {
+            OrderDay.Add(target.OrderDays, day.Day, day.Amount);
+        }
 
         target.RecentlyViewed = [.. target.RecentlyViewed.Concat(source.RecentlyViewed)
             .GroupBy(v => v.ItemId).Select(g => g.MaxBy(v => v.At)!)

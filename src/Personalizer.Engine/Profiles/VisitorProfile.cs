@@ -64,6 +64,12 @@ public sealed class VisitorProfile
     /// </summary>
     [Key(29)] public List<ItemTouch> Items { get; set; } = [];
 
+    /// <summary>
+    /// Each calendar day (UTC, days since 1970) the visitor ordered on, ascending, with that day's revenue:
+    /// the transactions of the lifetime-value models, where same-day orders count as one.
+    /// </summary>
+    [Key(30)] public List<OrderDay> OrderDays { get; set; } = [];
+
     [IgnoreMember] public bool IsRedirect => MergedInto is not null;
 
     /// <summary>Whether the visitor ever bought the item, however long ago and however many orders since.</summary>
@@ -170,4 +176,28 @@ public sealed class Exposure
     [Key(4)] public bool Converted { get; set; }
     /// <summary>Revenue attributed to this exposure so far (what the sum of squares of revenue per visitor needs).</summary>
     [Key(5)] public double Revenue { get; set; }
+}
+
+/// <summary>A day with orders: the day number (UTC, since 1970-01-01) and that day's revenue.</summary>
+[MessagePackObject]
+public sealed class OrderDay
+{
+    [Key(0)] public int Day { get; set; }
+    [Key(1)] public double Amount { get; set; }
+
+    /// <summary>Adds one order to the ascending list of days.</summary>
+    public static void Add(List<OrderDay> days, int day, double amount)
+    {
+        var i = days.Count;
+        while (i > 0 && days[i - 1].Day > day)
+        {
+            i--;
+        }
+        if (i > 0 && days[i - 1].Day == day)
+        {
+            days[i - 1].Amount = Math.Round(days[i - 1].Amount + amount, 2);
+            return;
+        }
+        days.Insert(i, new OrderDay { Day = day, Amount = Math.Round(amount, 2) });
+    }
 }

@@ -8,13 +8,15 @@ namespace Personalizer.Engine.Strategies;
 /// Order 500, content slots, after rules and before the default: chooses a variant by what is known of
 /// the visitor, without a merchandiser writing a rule. A variant says what it is for with tags, checked
 /// in this order: <c>cart:nonempty</c> (a cart reminder), <c>lifecycle:STAGE</c>, <c>rfm:SEGMENT</c>
-/// (source <c>lifecycle</c>), then <c>affinity:CATEGORY</c> for the top category and <c>brand:BRAND</c>
+/// (source <c>lifecycle</c>), <c>interest:CATEGORY</c> for each interest the visitor declared, in their
+/// order (source <c>interest</c>), then <c>affinity:CATEGORY</c> for the top category and <c>brand:BRAND</c>
 /// for the top brand (source <c>affinity</c>). A category the visitor excluded is never used.
 /// </summary>
 internal sealed class InformationStrategy : ISlotStrategy
 {
     public const string Lifecycle = "lifecycle";
     public const string Affinity = "affinity";
+    public const string Interest = "interest";
 
     private static readonly Dictionary<string, string> LifecycleTags = CustomerInsights.Stages.ToDictionary(s => s, s => "lifecycle:" + s, StringComparer.Ordinal);
     private static readonly Dictionary<string, string> RfmTags = CustomerInsights.Segments.ToDictionary(s => s, s => "rfm:" + s, StringComparer.Ordinal);
@@ -44,6 +46,14 @@ internal sealed class InformationStrategy : ISlotStrategy
         if (insight.Rfm is { } rfm && Pick(byTag, RfmTags[rfm.Segment]) is { } segment)
         {
             return Answer(context, slot, segment, Lifecycle, $"RFM segment {rfm.Segment} (rfm:{rfm.Segment})");
+        }
+        // What the visitor declared in the preference centre goes before what their behaviour suggests.
+        foreach (var interest in profile.Preferences.Interests)
+        {
+            if (!profile.Preferences.ExcludedCategories.Contains(interest) && Pick(byTag, "interest:", interest) is { } declared)
+            {
+                return Answer(context, slot, declared, Interest, $"declared interest {interest} (interest:{interest})");
+            }
         }
         var top = conditions.TopCategory;
         if (top.Length > 0 && !profile.Preferences.ExcludedCategories.Contains(top) && Pick(byTag, "affinity:", top) is { } category)

@@ -1,0 +1,155 @@
+using Personalizer.Engine.Archive;
+using Personalizer.Engine.Events;
+using Personalizer.Engine.Profiles;
+using Personalizer.Engine.Storage;
+
+namespace Personalizer.Engine.Crm;
+
+/// <summary>One day on which a customer bought: the models' transaction (same-day orders are one).</summary>
+public readonly record struct PurchaseDay(int Day, double Amount, int Orders);
+
+/// <summary>One customer's purchase days, ascending, each day once.</summary>
+public sealed class CustomerPurchases(string id, PurchaseDay[] days)
+{
+    public string Id { get; } = id;
+    public PurchaseDay[] Days { get; } = days;
+
+    /// <summary>Days up to <paramref name="asOfDay"/> (inclusive).</summary>
+    public int CountUpTo(int asOfDay)
+    {
+        var n = 0;
+        while (n < Days.Length && Days[n].Day <= asOfDay)
+        {
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// The models' summary as of a day, in days: x = purchase days after the first, t_x = days from
+    /// the first to the last, T = days from the first to <paramref name="asOfDay"/>, and the mean
+    /// spend of the repeat days (the first day is not a repeat transaction).
+    /// </summary>
+    public CustomerSummary Summary(int asOfDay)
+    {
+        var n = CountUpTo(asOfDay);
+        var repeatSpend = 0d;
+        for (var i = 1; i < n; i++)
+        {
+            repeatSpend += Days[i].Amount;
+        }
+        return new CustomerSummary(n - 1, Days[n - 1].Day - Days[0].Day, Math.Max(asOfDay - Days[0].Day, 1e-6), n > 1 ? repeatSpend / (n - 1) : 0);
+    }
+
+    /// <summary>Purchase days in (<paramref name="afterDay"/>, <paramref name="untilDay"/>].</summary>
+    public int DaysBetween(int afterDay, int untilDay)
+    {
+        var n = 0;
+        foreach (var d in Days)
+        {
+            n += d.Day > afterDay && d.Day <= untilDay ? 1 : 0;
+        }
+        return n;
+    }
+}
+
+/// <summary>
+/// Reads every site's purchases from the whole history (archive and log tail) per <em>customer</em>:
+/// visitors linked to a customer id (by <c>identify</c>, or an event carrying the id) count as one,
+/// as their profiles are merged. Erased visitors and visitors who refused tracking are left out, with
+/// the customer they belong to. Days are UTC calendar days since 1970-01-01.
+/// </summary>
+public static class PurchaseHistory
+{
+    public static int DayOf(long unixMs) => (int)Math.Floor(unixMs / CustomerInsights.DayMs);
+
+    public static DateOnly DateOf(int day) => DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + day);
+
+    public static int DayOf(DateOnly date) => date.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+
+    private sealed class SiteState
+    {
+        public readonly Dictionary<string, Dictionary<int, (double Amount, int Orders)>> ByVisitor = new(StringComparer.Ordinal);
+        public readonly Dictionary<string, string> CustomerOf = new(StringComparer.Ordinal);
+        public readonly HashSet<string> Excluded = new(StringComparer.Ordinal);
+        public int LastDay = int.MinValue;
+    }
+
+    /// <summary>Per site: the customers and the last day the history holds any event.</summary>
+    public static Dictionary<string, (List<CustomerPurchases> Customers, int LastDay)> Read(EventHistory history, CancellationToken ct)
+    {
+        var sites = new Dictionary<string, SiteState>(StringComparer.Ordinal);
+        SiteState Site(string id)
+        {
+            if (!sites.TryGetValue(id, out var s))
+            {
+                sites[id] = s = new SiteState();
+            }
+            return s;
+        }
+        foreach (var (_, record) in history.Read(site: null, ct))
+        {
+            switch (record)
+            {
+                case EventBatchRecord batch:
+                    var state = Site(batch.SiteId);
+                    foreach (var e in batch.Events)
+                    {
+                        state.LastDay = Math.Max(state.LastDay, DayOf(e.Timestamp));
+                        if (e.CustomerId is { Length: > 0 } customer)
+                        {
+                            state.CustomerOf[e.VisitorId] = customer;
+                        }
+                        if (e.Type != EventType.Purchase)
+                        {
+                            continue;
+                        }
+                        if (!state.ByVisitor.TryGetValue(e.VisitorId, out var days))
+                        {
+                            state.ByVisitor[e.VisitorId] = days = [];
+                        }
+                        var day = DayOf(e.Timestamp);
+                        var (amount, orders) = days.GetValueOrDefault(day);
+                        days[day] = (amount + e.Revenue, orders + 1);
+                    }
+                    break;
+                case EraseProfileRecord erase:
+                    Site(erase.SiteId).Excluded.Add(erase.VisitorId);
+                    break;
+                case PreferencesRecord preferences when preferences.Preferences.Tracking == TrackingConsent.Denied:
+                    Site(preferences.SiteId).Excluded.Add(preferences.VisitorId);
+                    break;
+            }
+        }
+        var result = new Dictionary<string, (List<CustomerPurchases>, int)>(StringComparer.Ordinal);
+        foreach (var (site, state) in sites)
+        {
+            string Key(string visitor) => state.CustomerOf.TryGetValue(visitor, out var c) ? "c:" + c : "v:" + visitor;
+            var excluded = new HashSet<string>(state.Excluded.Select(Key), StringComparer.Ordinal);
+            var merged = new Dictionary<string, Dictionary<int, (double Amount, int Orders)>>(StringComparer.Ordinal);
+            foreach (var (visitor, days) in state.ByVisitor)
+            {
+                var key = Key(visitor);
+                if (excluded.Contains(key))
+                {
+                    continue;
+                }
+                if (!merged.TryGetValue(key, out var into))
+                {
+                    merged[key] = into = [];
+                }
+                foreach (var (day, (amount, orders)) in days)
+                {
+                    var (a, o) = into.GetValueOrDefault(day);
+                    into[day] = (a + amount, o + orders);
+                }
+            }
+            var customers = merged
+                .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => new CustomerPurchases(kv.Key[2..], [.. kv.Value.OrderBy(d => d.Key).Select(d => new PurchaseDay(d.Key, Math.Round(d.Value.Amount, 2), d.Value.Orders))]))
+                .ToList();
+            result[site] = (customers, state.LastDay);
+        }
+        return result;
+    }
+}
