@@ -22,11 +22,12 @@ public static class ExperimentsApi
         group.MapGet("/{experimentId}/results", Results).Produces<ExperimentReport>()
             .WithSummary("Per arm: exposures, conversions, rate with its 95% interval, revenue per visitor, uplift against the baseline with interval and p-value, probability of being best; a sample-ratio check.");
         app.MapGet("/v1/reports/slots", SlotsReport).WithTags("Reports").RequireAuthorization(Policies.Admin).Produces<SlotReportResult>()
-            .WithSummary("Impressions, clicks, CTR, conversions and revenue per slot, per variant and source, over the whole UTC days from 'from' to 'to' (unix ms or ISO 8601; default: the last 7 days), read from counters; granularity=day adds a series per day.");
+            .WithSummary("Impressions, clicks, CTR, conversions and revenue per slot, per variant and source, over the whole UTC days from 'from' to 'to' (unix ms or ISO 8601; default: the last 7 days), read from counters; granularity=day adds a series per day; by=stage or by=segment adds the rows per lifecycle stage or RFM segment of the visitors when shown.");
         return app;
     }
 
-    private static async Task<IResult> SlotsReport(HttpContext http, SlotReport report, TimeProvider time, string? from, string? to, string? granularity, CancellationToken ct)
+    private static async Task<IResult> SlotsReport(HttpContext http, SlotReport report, TimeProvider time, string? from, string? to, string? granularity, CancellationToken ct,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "by")] string? breakdown = null)
     {
         var errors = new ValidationErrors();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -51,7 +52,18 @@ public static class ExperimentsApi
         {
             errors.Add("granularity", "must be 'total' or 'day'");
         }
-        return errors.IsEmpty ? TypedResults.Ok(await report.ComputeAsync(http.Caller().Site, start, end, by!.Value, ct)) : JsonBody.Invalid(errors);
+        var dimension = breakdown switch
+        {
+            null or "" => null,
+            "stage" => Personalizer.Engine.Counters.CounterKeys.ByStage,
+            "segment" => Personalizer.Engine.Counters.CounterKeys.BySegment,
+            _ => "?",
+        };
+        if (dimension == "?")
+        {
+            errors.Add("by", "must be 'stage' (lifecycle stage) or 'segment' (RFM segment)");
+        }
+        return errors.IsEmpty ? TypedResults.Ok(await report.ComputeAsync(http.Caller().Site, start, end, by!.Value, dimension, ct)) : JsonBody.Invalid(errors);
     }
 
     private static long Instant(string? text, string name, long fallback, ValidationErrors errors)

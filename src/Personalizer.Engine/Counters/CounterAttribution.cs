@@ -1,4 +1,5 @@
 using Personalizer.Engine.Configuration;
+using Personalizer.Engine.Crm;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
@@ -18,7 +19,7 @@ namespace Personalizer.Engine.Counters;
 /// </list>
 /// Clicks and purchases count on their own day. The deltas of a record are written before its profiles.
 /// </summary>
-public sealed class CounterAttribution(ICounterStore counters, ConfigurationStore configuration, LogNode node) : ProfileObserver
+public sealed class CounterAttribution(ICounterStore counters, ConfigurationStore configuration, LogNode node, CustomerModels customers) : ProfileObserver
 {
     public const double AttributionHours = 24;
     private const long WindowMs = (long)(AttributionHours * 3_600_000);
@@ -38,16 +39,19 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
     {
         var memory = holder.Attribution ??= new AttributionMemory();
         var day = CounterKeys.Day(impression.At);
+        var insight = CustomerInsights.Of(holder, customers.Current(site), impression.At);
+        var stage = insight.Lifecycle;
+        var segment = insight.Rfm?.Segment ?? CounterKeys.NoSegment;
         foreach (var slot in impression.Slots)
         {
             var variant = CounterKeys.ReportedVariant(slot.Variant);
             var source = CounterKeys.ReportedSource(slot.Source);
-            Add(CounterKeys.Slot(slot.SlotId, day), CounterKeys.Field(variant, source, CounterKeys.Impressions), 1);
+            AddGrouped(CounterKeys.Slot(slot.SlotId, day), stage, segment, CounterKeys.Field(variant, source, CounterKeys.Impressions), 1);
             Index(site, slot.SlotId);
-            Remember(memory, slot.SlotId, variant, source, impression.At);
+            Remember(memory, slot.SlotId, variant, source, impression.At, stage, segment);
             if (slot.Source.StartsWith(ExperimentPrefix, StringComparison.Ordinal))
             {
-                Expose(site, memory, slot.Source.AsSpan(ExperimentPrefix.Length), impression.At);
+                Expose(site, memory, slot.Source.AsSpan(ExperimentPrefix.Length), impression.At, stage, segment);
             }
         }
     }
@@ -61,7 +65,7 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
         if (e.Type == EventType.SlotClick && e.SlotId is { } clicked
             && memory.Shown.Find(s => s.SlotId == clicked) is { } shown && shown.At <= e.Timestamp)
         {
-            Add(CounterKeys.Slot(clicked, CounterKeys.Day(e.Timestamp)), CounterKeys.Field(e.Variant ?? shown.Variant, shown.Source, CounterKeys.Clicks), 1);
+            AddGrouped(CounterKeys.Slot(clicked, CounterKeys.Day(e.Timestamp)), shown.Stage, shown.Segment, CounterKeys.Field(e.Variant ?? shown.Variant, shown.Source, CounterKeys.Clicks), 1);
         }
         if (e.Type == EventType.Purchase)
         {
@@ -71,8 +75,8 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
                 if (s.At <= e.Timestamp && s.At >= e.Timestamp - WindowMs)
                 {
                     var key = CounterKeys.Slot(s.SlotId, day);
-                    Add(key, CounterKeys.Field(s.Variant, s.Source, CounterKeys.Conversions), 1);
-                    Add(key, CounterKeys.Field(s.Variant, s.Source, CounterKeys.Revenue), e.Revenue);
+                    AddGrouped(key, s.Stage, s.Segment, CounterKeys.Field(s.Variant, s.Source, CounterKeys.Conversions), 1);
+                    AddGrouped(key, s.Stage, s.Segment, CounterKeys.Field(s.Variant, s.Source, CounterKeys.Revenue), e.Revenue);
                 }
             }
         }
@@ -92,12 +96,12 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
             if (!exposure.Converted && EventTypes.TryParse(experiment.Goal, out var goal) && goal == e.Type)
             {
                 exposure.Converted = true;
-                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Converted), 1);
+                AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.Converted), 1);
             }
             if (e.Type == EventType.Purchase && e.Revenue != 0)
             {
-                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Revenue), e.Revenue);
-                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.RevenueSquared), (2 * exposure.Revenue * e.Revenue) + (e.Revenue * e.Revenue));
+                AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.Revenue), e.Revenue);
+                AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.RevenueSquared), (2 * exposure.Revenue * e.Revenue) + (e.Revenue * e.Revenue));
                 exposure.Revenue += e.Revenue;
             }
         }
@@ -113,15 +117,15 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
         foreach (var exposure in memory.Exposures)
         {
             var key = CounterKeys.Experiment(exposure.Experiment, exposure.StartedAt);
-            Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Exposed), -1);
+            AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.Exposed), -1);
             if (exposure.Converted)
             {
-                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Converted), -1);
+                AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.Converted), -1);
             }
             if (exposure.Revenue != 0)
             {
-                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.Revenue), -exposure.Revenue);
-                Add(key, CounterKeys.ArmField(exposure.Arm, CounterKeys.RevenueSquared), -(exposure.Revenue * exposure.Revenue));
+                AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.Revenue), -exposure.Revenue);
+                AddGrouped(key, exposure.Stage, exposure.Segment, CounterKeys.ArmField(exposure.Arm, CounterKeys.RevenueSquared), -(exposure.Revenue * exposure.Revenue));
             }
         }
     }
@@ -141,7 +145,7 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
         }
     }
 
-    private void Expose(string site, AttributionMemory memory, ReadOnlySpan<char> experimentAndArm, long at)
+    private void Expose(string site, AttributionMemory memory, ReadOnlySpan<char> experimentAndArm, long at, string stage, string segment)
     {
         var slash = experimentAndArm.IndexOf('/');
         if (slash <= 0)
@@ -155,26 +159,26 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
             return;
         }
         var arm = experimentAndArm[(slash + 1)..].ToString();
-        memory.Exposures.Add(new Exposure { Experiment = id, StartedAt = experiment.StartedAt, Arm = arm, At = at });
+        memory.Exposures.Add(new Exposure { Experiment = id, StartedAt = experiment.StartedAt, Arm = arm, At = at, Stage = stage, Segment = segment });
         if (memory.Exposures.Count > AttributionMemory.MaxExposures)
         {
             memory.Exposures.RemoveAt(Oldest(memory.Exposures, x => x.At));
         }
-        Add(CounterKeys.Experiment(id, experiment.StartedAt), CounterKeys.ArmField(arm, CounterKeys.Exposed), 1);
+        AddGrouped(CounterKeys.Experiment(id, experiment.StartedAt), stage, segment, CounterKeys.ArmField(arm, CounterKeys.Exposed), 1);
     }
 
-    private static void Remember(AttributionMemory memory, string slotId, string variant, string source, long at)
+    private static void Remember(AttributionMemory memory, string slotId, string variant, string source, long at, string stage, string segment)
     {
         var i = memory.Shown.FindIndex(s => s.SlotId == slotId);
         if (i >= 0)
         {
             if (memory.Shown[i].At <= at)
             {
-                memory.Shown[i] = new ShownSlot { SlotId = slotId, Variant = variant, Source = source, At = at };
+                memory.Shown[i] = new ShownSlot { SlotId = slotId, Variant = variant, Source = source, At = at, Stage = stage, Segment = segment };
             }
             return;
         }
-        memory.Shown.Add(new ShownSlot { SlotId = slotId, Variant = variant, Source = source, At = at });
+        memory.Shown.Add(new ShownSlot { SlotId = slotId, Variant = variant, Source = source, At = at, Stage = stage, Segment = segment });
         if (memory.Shown.Count > AttributionMemory.MaxSlots)
         {
             memory.Shown.RemoveAt(Oldest(memory.Shown, s => s.At));
@@ -211,6 +215,20 @@ public sealed class CounterAttribution(ICounterStore counters, ConfigurationStor
             _indexed[site] = known = new HashSet<string>(StringComparer.Ordinal);
         }
         return known;
+    }
+
+    /// <summary>Adds to the bag and to its stage and segment groups (remembered before the breakdown existed: the bag only).</summary>
+    private void AddGrouped(string key, string? stage, string? segment, string field, double value)
+    {
+        Add(key, field, value);
+        if (stage is not null)
+        {
+            Add(CounterKeys.By(key, CounterKeys.ByStage, stage), field, value);
+        }
+        if (segment is not null)
+        {
+            Add(CounterKeys.By(key, CounterKeys.BySegment, segment), field, value);
+        }
     }
 
     private void Add(string key, string field, double value)

@@ -21,6 +21,16 @@ public static class CounterKeys
 
     public static string Experiment(string experimentId, long startedAt) => $"exp/{experimentId}/{startedAt.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>The dimensions a slot's and an experiment's counters are also kept by: the visitor's lifecycle stage and RFM segment when shown.</summary>
+    public const string ByStage = "stage";
+    public const string BySegment = "segment";
+
+    /// <summary>The segment of a visitor without orders (no RFM scores).</summary>
+    public const string NoSegment = "none";
+
+    /// <summary>The same bag for one group of a dimension, e.g. <c>slot/home-hero/20424/stage:lapsed</c>.</summary>
+    public static string By(string key, string dimension, string group) => $"{key}/{dimension}:{group}";
+
     public const string Impressions = "i";
     public const string Clicks = "c";
     public const string Conversions = "v";

@@ -1,6 +1,7 @@
 using MathNet.Numerics.Distributions;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Counters;
+using Personalizer.Engine.Crm;
 
 namespace Personalizer.Engine.Experiments;
 
@@ -23,7 +24,16 @@ public sealed record ArmResult(
 
 public sealed record SampleRatioCheck(double ChiSquare, double PValue, bool Mismatch, string Message);
 
-public sealed record ExperimentReport(string Experiment, string Slot, string Goal, string Baseline, long From, long To, double AttributionHours, IReadOnlyList<ArmResult> Arms, SampleRatioCheck? SampleRatio);
+public sealed record ExperimentReport(string Experiment, string Slot, string Goal, string Baseline, long From, long To, double AttributionHours, IReadOnlyList<ArmResult> Arms, SampleRatioCheck? SampleRatio)
+{
+    /// <summary>The same results per lifecycle stage of the visitors at exposure (groups with exposures only).</summary>
+    public IReadOnlyList<GroupResult> ByStage { get; init; } = [];
+    /// <summary>The same results per RFM segment at exposure (<c>none</c>: visitors without orders).</summary>
+    public IReadOnlyList<GroupResult> BySegment { get; init; } = [];
+}
+
+/// <summary>An experiment's arms within one group of visitors (a lifecycle stage or an RFM segment at exposure).</summary>
+public sealed record GroupResult(string Group, int Exposures, IReadOnlyList<ArmResult> Arms);
 
 /// <summary>
 /// Results of an experiment run, read from its counters (see <see cref="CounterAttribution"/>): an exposed
@@ -42,8 +52,38 @@ public sealed class ExperimentResults(ICounterStore counters)
 
     public async Task<ExperimentReport> ComputeAsync(string site, ExperimentDefinition experiment, long nowMs, CancellationToken ct = default)
     {
-        var bag = (await counters.ReadAsync(site, [CounterKeys.Experiment(experiment.Id, experiment.StartedAt)], ct).ConfigureAwait(false))[0];
+        var key = CounterKeys.Experiment(experiment.Id, experiment.StartedAt);
+        var stages = CustomerInsights.Stages;
+        string[] segments = [.. CustomerInsights.Segments, CounterKeys.NoSegment];
+        string[] keys = [key, .. stages.Select(g => CounterKeys.By(key, CounterKeys.ByStage, g)), .. segments.Select(g => CounterKeys.By(key, CounterKeys.BySegment, g))];
+        var bags = await counters.ReadAsync(site, keys, ct).ConfigureAwait(false);
         string[] arms = [.. (experiment.ControlPercent > 0 ? [ExperimentAssignment.Control] : Array.Empty<string>()), .. experiment.Arms.Select(a => a.Id)];
+        var shares = ExpectedShares(experiment, arms);
+        var (results, n) = Arms(bags[0], arms, shares);
+        var srm = experiment.Allocation == ExperimentAllocation.Fixed ? SampleRatio(n, shares) : null;
+        List<GroupResult> Groups(string[] names, int offset)
+        {
+            var groups = new List<GroupResult>();
+            for (var g = 0; g < names.Length; g++)
+            {
+                var (groupArms, exposed) = Arms(bags[offset + g], arms, shares);
+                if (exposed.Sum() > 0)
+                {
+                    groups.Add(new GroupResult(names[g], exposed.Sum(), groupArms));
+                }
+            }
+            return groups;
+        }
+        return new ExperimentReport(experiment.Id, experiment.Slot, experiment.Goal, arms[0], experiment.StartedAt, nowMs, experiment.AttributionHours, results, srm)
+        {
+            ByStage = Groups(stages, 1),
+            BySegment = Groups(segments, 1 + stages.Length),
+        };
+    }
+
+    /// <summary>Each arm's figures from one bag, the first arm (the control group when there is one) the baseline.</summary>
+    private static (List<ArmResult> Arms, int[] Exposed) Arms(IReadOnlyDictionary<string, double> bag, string[] arms, double[] shares)
+    {
         var n = new int[arms.Length];
         var x = new int[arms.Length];
         var revenue = new double[arms.Length];
@@ -55,10 +95,8 @@ public sealed class ExperimentResults(ICounterStore counters)
             revenue[i] = Math.Round(bag.GetValueOrDefault(CounterKeys.ArmField(arms[i], CounterKeys.Revenue)), 2);
             revenueSquared[i] = bag.GetValueOrDefault(CounterKeys.ArmField(arms[i], CounterKeys.RevenueSquared));
         }
-
-        var shares = ExpectedShares(experiment, arms);
         var best = ProbabilityBest(n, x);
-        var baseline = 0;
+        const int baseline = 0;
         var results = new List<ArmResult>(arms.Length);
         for (var i = 0; i < arms.Length; i++)
         {
@@ -82,8 +120,7 @@ public sealed class ExperimentResults(ICounterStore counters)
             results.Add(new ArmResult(arms[i], n[i], x[i], rate, Wilson(x[i], n[i]), revenue[i], n[i] == 0 ? 0 : revenue[i] / n[i],
                 MeanInterval(revenue[i], revenueSquared[i], n[i]), uplift, upliftInterval, p, best[i], shares[i]));
         }
-        var srm = experiment.Allocation == ExperimentAllocation.Fixed ? SampleRatio(n, shares) : null;
-        return new ExperimentReport(experiment.Id, experiment.Slot, experiment.Goal, arms[baseline], experiment.StartedAt, nowMs, experiment.AttributionHours, results, srm);
+        return (results, n);
     }
 
     /// <summary>A normal 95% interval for the mean per visitor, from the sum and the sum of squares over n visitors.</summary>

@@ -15,7 +15,14 @@ public sealed record SlotReportDay(string Date, long Impressions, long Clicks, l
 
 public sealed record SlotReportRow(string Variant, string Source, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportDay>? Days);
 
-public sealed record SlotReportEntry(string Slot, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportRow> Rows, IReadOnlyList<SlotReportDay>? Days);
+public sealed record SlotReportEntry(string Slot, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportRow> Rows, IReadOnlyList<SlotReportDay>? Days)
+{
+    /// <summary>With <c>by</c>: the rows per lifecycle stage or RFM segment of the visitors when shown (groups with impressions only).</summary>
+    public IReadOnlyList<SlotReportGroup>? Groups { get; init; }
+}
+
+/// <summary>One slot's rows within one group of visitors.</summary>
+public sealed record SlotReportGroup(string Group, long Impressions, long Clicks, double Ctr, long Conversions, double Revenue, IReadOnlyList<SlotReportRow> Rows);
 
 public sealed record SlotReportResult(long From, long To, string Granularity, double AttributionHours, IReadOnlyList<SlotReportEntry> Slots);
 
@@ -34,7 +41,7 @@ public sealed class SlotReport(ICounterStore counters)
     /// <summary>The days covering [<paramref name="from"/>, <paramref name="to"/>): from the day holding <c>from</c> to the day holding <c>to − 1 ms</c>.</summary>
     public static (long FirstDay, long LastDay) Days(long from, long to) => (CounterKeys.Day(from), CounterKeys.Day(Math.Max(from, to - 1)));
 
-    public async Task<SlotReportResult> ComputeAsync(string site, long from, long to, ReportGranularity granularity, CancellationToken ct = default)
+    public async Task<SlotReportResult> ComputeAsync(string site, long from, long to, ReportGranularity granularity, string? by = null, CancellationToken ct = default)
     {
         var (firstDay, lastDay) = Days(from, to);
         var index = (await counters.ReadAsync(site, [CounterKeys.SlotIndex], ct).ConfigureAwait(false))[0];
@@ -94,10 +101,65 @@ public sealed class SlotReport(ICounterStore counters)
                 all.Add(day);
             }
             entries.Add(new SlotReportEntry(slots[s], all.Impressions, all.Clicks, Ctr(all.Clicks, all.Impressions), all.Conversions, Math.Round(all.Revenue, 2),
-                reportRows, granularity == ReportGranularity.Day ? Series(slotDays, firstDay) : null));
+                reportRows, granularity == ReportGranularity.Day ? Series(slotDays, firstDay) : null)
+            {
+                Groups = by is null ? null : await GroupsAsync(site, slots[s], firstDay, dayCount, by, ct).ConfigureAwait(false),
+            });
         }
         return new SlotReportResult(firstDay * CounterKeys.DayMs, (lastDay + 1) * CounterKeys.DayMs,
             granularity == ReportGranularity.Day ? "day" : "total", CounterAttribution.AttributionHours, entries);
+    }
+
+    /// <summary>The groups of a dimension, in their documented order.</summary>
+    public static string[] GroupsOf(string dimension) => dimension == CounterKeys.ByStage
+        ? Crm.CustomerInsights.Stages
+        : [.. Crm.CustomerInsights.Segments, CounterKeys.NoSegment];
+
+    private async Task<List<SlotReportGroup>> GroupsAsync(string site, string slot, long firstDay, int dayCount, string dimension, CancellationToken ct)
+    {
+        var groups = GroupsOf(dimension);
+        var keys = new string[groups.Length * dayCount];
+        for (var g = 0; g < groups.Length; g++)
+        {
+            for (var d = 0; d < dayCount; d++)
+            {
+                keys[(g * dayCount) + d] = CounterKeys.By(CounterKeys.Slot(slot, firstDay + d), dimension, groups[g]);
+            }
+        }
+        var bags = await counters.ReadAsync(site, keys, ct).ConfigureAwait(false);
+        var result = new List<SlotReportGroup>();
+        for (var g = 0; g < groups.Length; g++)
+        {
+            var rows = new SortedDictionary<(string Variant, string Source), Totals>(RowOrder.Instance);
+            for (var d = 0; d < dayCount; d++)
+            {
+                foreach (var (field, value) in bags[(g * dayCount) + d])
+                {
+                    var second = field.LastIndexOf('|');
+                    var first = second > 0 ? field.LastIndexOf('|', second - 1) : -1;
+                    if (first <= 0)
+                    {
+                        continue;
+                    }
+                    var key = (field[..first], field[(first + 1)..second]);
+                    var totals = rows.GetValueOrDefault(key);
+                    totals.Add(field.AsSpan(second + 1), value);
+                    rows[key] = totals;
+                }
+            }
+            var all = default(Totals);
+            var reportRows = new List<SlotReportRow>(rows.Count);
+            foreach (var ((variant, source), t) in rows)
+            {
+                all.Add(t);
+                reportRows.Add(new SlotReportRow(variant, source, t.Impressions, t.Clicks, Ctr(t.Clicks, t.Impressions), t.Conversions, Math.Round(t.Revenue, 2), null));
+            }
+            if (all.Impressions > 0 || all.Conversions > 0)
+            {
+                result.Add(new SlotReportGroup(groups[g], all.Impressions, all.Clicks, Ctr(all.Clicks, all.Impressions), all.Conversions, Math.Round(all.Revenue, 2), reportRows));
+            }
+        }
+        return result;
     }
 
     private static SlotReportDay[] Series(Totals[] days, long firstDay)

@@ -163,6 +163,9 @@ public sealed class ShownSlot
     /// <summary>The source as reported (<c>rule:ID</c>, <c>experiment:ID/ARM</c>, <c>recommendations</c> …).</summary>
     [Key(2)] public string Source { get; set; } = "";
     [Key(3)] public long At { get; set; }
+    /// <summary>The visitor's lifecycle stage and RFM segment when shown (what clicks and conversions are broken down by).</summary>
+    [Key(4)] public string? Stage { get; set; }
+    [Key(5)] public string? Segment { get; set; }
 }
 
 [MessagePackObject]
@@ -176,6 +179,9 @@ public sealed class Exposure
     [Key(4)] public bool Converted { get; set; }
     /// <summary>Revenue attributed to this exposure so far (what the sum of squares of revenue per visitor needs).</summary>
     [Key(5)] public double Revenue { get; set; }
+    /// <summary>The visitor's lifecycle stage and RFM segment at exposure: the results' breakdown.</summary>
+    [Key(6)] public string? Stage { get; set; }
+    [Key(7)] public string? Segment { get; set; }
 }
 
 /// <summary>A day with orders: the day number (UTC, since 1970-01-01) and that day's revenue.</summary>

@@ -107,6 +107,83 @@ public sealed class ExperimentsApiTests() : ApiTest()
     }
 
     [Fact]
+    public async Task AnEffectPlantedInOneLifecycleStageShowsInThatStageAndNotInTheOthers()
+    {
+        await Admin.PutJson("/v1/experiments/hero-test", HeroTest).AssertStatus(HttpStatusCode.OK);
+        const int perStage = 400;
+        string[] stages = ["visitor", "engaged_prospect", "first_time_customer"];
+        // Before exposure: prospects look at three products, first-time customers bought once.
+        var setup = new List<string>();
+        for (var i = 0; i < perStage; i++)
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                setup.Add(HttpTestExtensions.ProductView($"pv-{i}-{k}", $"engaged_prospect-{i}", $"sku-run-00{k + 1}"));
+            }
+            setup.Add($$"""{"eventId":"first-{{i}}","type":"purchase","visitorId":"first_time_customer-{{i}}","orderId":"first-{{i}}","lines":[{"itemId":"sku-yog-001","quantity":1,"price":30}]}""");
+        }
+        foreach (var chunk in setup.Chunk(400))
+        {
+            await Site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+        await Admin.PostAsync("/v1/crm/refresh", null).AssertStatus(HttpStatusCode.OK); // RFM cut points for the customers
+        // B converts 35% of prospects against A's 10%; in the other stages both convert 10%.
+        var random = new Random(11);
+        var purchases = new List<string>();
+        foreach (var stage in stages)
+        {
+            for (var i = 0; i < perStage; i++)
+            {
+                var visitor = $"{stage}-{i}";
+                var arm = (await HeroSourceAsync(visitor))["experiment:hero-test/".Length..];
+                var rate = stage == "engaged_prospect" && arm == "B" ? 0.35 : 0.10;
+                if (random.NextDouble() < rate)
+                {
+                    purchases.Add($$"""{"eventId":"goal-{{visitor}}","type":"purchase","visitorId":"{{visitor}}","orderId":"goal-{{visitor}}","lines":[{"itemId":"sku-run-001","quantity":1,"price":40}]}""");
+                }
+            }
+        }
+        foreach (var chunk in purchases.Chunk(200))
+        {
+            await Site.SendEvents(chunk).AssertStatus(HttpStatusCode.Accepted);
+        }
+
+        var results = await ResultsWhenExposedAsync("hero-test", 3 * perStage);
+        var byStage = results.GetProperty("byStage").EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!);
+        Assert.Equal(stages.Order(), byStage.Keys.Order());
+        foreach (var stage in stages)
+        {
+            Assert.Equal(perStage, byStage[stage].GetProperty("exposures").GetInt32());
+            var b = byStage[stage].GetProperty("arms").EnumerateArray().Single(a => a.GetProperty("arm").GetString() == "B");
+            var interval = b.GetProperty("upliftInterval");
+            var (low, high) = (interval.GetProperty("low").GetDouble(), interval.GetProperty("high").GetDouble());
+            if (stage == "engaged_prospect")
+            {
+                Assert.True(low > 0.5, $"{stage}: uplift interval [{low}, {high}] should show the planted effect (+250 %)");
+            }
+            else
+            {
+                Assert.True(low < 0 && high > 0, $"{stage}: uplift interval [{low}, {high}] should hold 0");
+            }
+        }
+        // The RFM breakdown: only the first-time customers have a segment (all bought today: new_customers).
+        var bySegment = results.GetProperty("bySegment").EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!, g => g.GetProperty("exposures").GetInt32());
+        Assert.Equal(2 * perStage, bySegment["none"]);
+        Assert.Equal(perStage, bySegment["new_customers"]);
+
+        // The slot report has the same breakdown.
+        var report = await (await Admin.GetAsync("/v1/reports/slots?by=stage")).Json();
+        var hero = report.GetProperty("slots").EnumerateArray().Single(s => s.GetProperty("slot").GetString() == "home-hero");
+        var groups = hero.GetProperty("groups").EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!);
+        foreach (var stage in stages)
+        {
+            Assert.Equal(perStage, groups[stage].GetProperty("impressions").GetInt64());
+        }
+        Assert.Equal(purchases.Count, groups.Values.Sum(g => g.GetProperty("conversions").GetInt64()));
+        Assert.Contains("by", (await (await Admin.GetAsync("/v1/reports/slots?by=colour")).Errors()).Keys);
+    }
+
+    [Fact]
     public async Task TheControlGroupSeesTheSlotDefaultAndNothingPersonalized()
     {
         // A rule that would personalize everyone: the experiment runs before rules, so its control group keeps the default.

@@ -28,7 +28,7 @@ internal sealed class LedgerHarness : IAsyncDisposable
         Trending = new TrendingTracker(Time, Options.Profiles.TrendingHalfLifeHours);
         var trending = new TrendingProjection(Trending);
         Triggers = new TriggerScheduler(Configuration, new CustomerModels(), Options.Profiles);
-        var profiles = new ProfileProjection(Store, Catalog, Options.Profiles, node, [new CounterAttribution(Counters, Configuration, node), trending, Triggers]);
+        var profiles = new ProfileProjection(Store, Catalog, Options.Profiles, node, [new CounterAttribution(Counters, Configuration, node, new CustomerModels()), trending, Triggers]);
         Registry = new ProjectionRegistry([profiles, new CatalogProjection(Catalog), new ConfigurationProjection(Configuration), trending, Triggers, new ModelRecords()]);
         Ledger = new Ledger(Log, Store, Registry, new LedgerOptions { DataPath = path, CheckpointIntervalSeconds = 0 }, Time, NullLogger<Ledger>.Instance);
     }
