@@ -48,6 +48,7 @@ namespace Personalizer.Api;
 [JsonSerializable(typeof(Personalizer.Api.Slots.ConfigVersionContent))]
 [JsonSerializable(typeof(List<Personalizer.Api.Rules.FieldResponse>))]
 [JsonSerializable(typeof(Personalizer.Api.Triggers.TriggerRequest))]
+[JsonSerializable(typeof(Personalizer.Api.Triggers.TriggerTestRequest))]
 [JsonSerializable(typeof(Personalizer.Api.Triggers.TriggerChangeResponse))]
 [JsonSerializable(typeof(List<Personalizer.Api.Triggers.TriggerResponse>))]
 [JsonSerializable(typeof(RuleResponse))]

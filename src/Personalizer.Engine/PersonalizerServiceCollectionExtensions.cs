@@ -136,6 +136,7 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddSingleton<CustomerModels>();
         services.TryAddSingleton<CustomerModelRefresh>();
         services.TryAddSingleton<TriggerDispatcher>();
+        services.TryAddSingleton<TriggerDeliveries>();
         services.AddHttpClient(TriggerDispatcher.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("Personalizer-Webhooks/1"))
             .AddResilienceHandler("webhooks", pipeline => pipeline
                 .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.FromSeconds(1), BackoffType = DelayBackoffType.Exponential, UseJitter = true })

@@ -16,6 +16,9 @@ public sealed record TriggerResponse(string Id, string? Description, string Even
 
 public sealed record TriggerChangeResponse(int Version, TriggerResponse Trigger);
 
+/// <param name="Url">Where to send the test message (http or https); the trigger's webhook when left out.</param>
+public sealed record TriggerTestRequest(string? Url);
+
 public static class TriggersApi
 {
 
@@ -28,7 +31,44 @@ public static class TriggersApi
             .WithMetadata(new RequestSizeLimitAttribute(16 * 1024))
             .WithSummary("Create or replace a triggered message (cart or browse abandonment, purchase programmes); the secret may be left out to keep the current one.");
         group.MapDelete("/{triggerId}", Delete).WithSummary("Delete a triggered message (a new configuration version).");
+        group.MapPost("/{triggerId}/test", TestAsync).Accepts<TriggerTestRequest>("application/json").Produces<DeliveryAttempt>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).WithMetadata(new RequestSizeLimitAttribute(4 * 1024))
+            .WithSummary("Send one signed test message of this trigger now, to the given URL or its webhook, and answer with what the receiver said.");
+        group.MapGet("/deliveries", Deliveries).Produces<IReadOnlyList<DeliveryAttempt>>()
+            .WithSummary("The latest delivery attempts (at most 200, newest first): delivered, retrying with the next attempt's time, failed tests; ?trigger= for one trigger.");
         return app;
+    }
+
+    private static Ok<IReadOnlyList<DeliveryAttempt>> Deliveries(HttpContext http, TriggerDeliveries deliveries, string? trigger = null) =>
+        TypedResults.Ok(deliveries.Latest(http.Caller().Site, string.IsNullOrEmpty(trigger) ? null : trigger));
+
+    private static async Task<IResult> TestAsync(string triggerId, HttpContext http, ConfigurationService configuration, TriggerDispatcher dispatcher, CancellationToken ct)
+    {
+        if (JsonBody.InvalidId("triggerId", triggerId) is { } invalid)
+        {
+            return invalid;
+        }
+        TriggerTestRequest? body = null;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var (read, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.TriggerTestRequest, ct);
+            if (problem is not null)
+            {
+                return problem;
+            }
+            body = read;
+        }
+        var site = http.Caller().Site;
+        if (!configuration.Current(site).Triggers.TryGetValue(triggerId, out var trigger))
+        {
+            return NotFound(triggerId);
+        }
+        Uri? url = null;
+        if (body?.Url is { } text && (!Uri.TryCreate(text, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https")))
+        {
+            return JsonBody.Invalid("url", "must be an absolute http or https URL");
+        }
+        return TypedResults.Ok(await dispatcher.TestAsync(site, trigger, url, ct));
     }
 
     private static TriggerResponse ToResponse(TriggerDefinition t, TriggerScheduler scheduler, string site) =>

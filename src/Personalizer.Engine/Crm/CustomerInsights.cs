@@ -22,6 +22,8 @@ public sealed record CustomerModel(string Site, long FittedAt, int Customers, in
     /// <summary>Why spend comes from the customer's own mean rather than Gamma-Gamma (null: Gamma-Gamma is in use).</summary>
     public string? SpendUnavailable { get; init; }
     public HoldoutReport? Holdout { get; init; }
+    /// <summary>The customer base as of <see cref="AsOf"/>: RFM grid, lifecycle funnel, lifetime-value histogram.</summary>
+    public CustomerDistribution? Distribution { get; init; }
     public int RecentBuyerDays { get; init; } = 30;
 
     /// <summary>The lifetime-value parameters profiles may use (null when a check refused them).</summary>

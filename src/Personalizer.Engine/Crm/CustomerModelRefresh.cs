@@ -64,10 +64,12 @@ public sealed partial class CustomerModelRefresh(
             var histories = PurchaseHistory.Read(history, ct);
             foreach (var site in sites.SiteIds)
             {
-                var (customers, lastDay) = histories.GetValueOrDefault(site, ([], int.MinValue));
+                var siteHistory = histories.GetValueOrDefault(site) ?? SiteHistory.Empty;
+                var (customers, lastDay) = (siteHistory.Customers, siteHistory.LastDay);
                 var asOfDay = asOf is { } date ? PurchaseHistory.DayOf(date) : PurchaseHistory.DayOf(nowMs);
                 int? holdoutEnd = asOf is null ? null : holdoutDays is { } days ? asOfDay + days : Math.Max(asOfDay, lastDay);
                 var model = CustomerModelFit.Fit(site, customers, asOfDay, holdoutEnd, options, nowMs);
+                model = model with { Distribution = CustomerDistribution.Of(model, customers, asOfDay, siteHistory.Visitors, siteHistory.EngagedVisitors) };
                 models.Publish(model);
                 Refreshed(logger, site, model.Customers, model.RepeatCustomers, model.ClvUnavailable ?? "in use");
             }

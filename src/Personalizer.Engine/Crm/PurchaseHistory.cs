@@ -53,6 +53,12 @@ public sealed class CustomerPurchases(string id, PurchaseDay[] days)
     }
 }
 
+/// <summary>What the refit reads of one site's history.</summary>
+public sealed record SiteHistory(List<CustomerPurchases> Customers, int LastDay, int Visitors, int EngagedVisitors)
+{
+    public static SiteHistory Empty { get; } = new([], int.MinValue, 0, 0);
+}
+
 /// <summary>
 /// Reads every site's purchases from the whole history (archive and log tail) per <em>customer</em>:
 /// visitors linked to a customer id (by <c>identify</c>, or an event carrying the id) count as one,
@@ -72,11 +78,13 @@ public static class PurchaseHistory
         public readonly Dictionary<string, Dictionary<int, (double Amount, int Orders)>> ByVisitor = new(StringComparer.Ordinal);
         public readonly Dictionary<string, string> CustomerOf = new(StringComparer.Ordinal);
         public readonly HashSet<string> Excluded = new(StringComparer.Ordinal);
+        /// <summary>Per visitor: product views (saturating at 255), and 255 once they added to a cart: the funnel's prospects.</summary>
+        public readonly Dictionary<string, byte> Interest = new(StringComparer.Ordinal);
         public int LastDay = int.MinValue;
     }
 
-    /// <summary>Per site: the customers and the last day the history holds any event.</summary>
-    public static Dictionary<string, (List<CustomerPurchases> Customers, int LastDay)> Read(EventHistory history, CancellationToken ct)
+    /// <summary>Per site: the customers, the last day the history holds any event, and the visitors and engaged prospects (3+ product views or a cart) seen.</summary>
+    public static Dictionary<string, SiteHistory> Read(EventHistory history, CancellationToken ct)
     {
         var sites = new Dictionary<string, SiteState>(StringComparer.Ordinal);
         SiteState Site(string id)
@@ -100,6 +108,13 @@ public static class PurchaseHistory
                         {
                             state.CustomerOf[e.VisitorId] = customer;
                         }
+                        var seen = state.Interest.GetValueOrDefault(e.VisitorId);
+                        state.Interest[e.VisitorId] = e.Type switch
+                        {
+                            EventType.AddToCart => byte.MaxValue,
+                            EventType.ProductView when seen < byte.MaxValue => (byte)(seen + 1),
+                            _ => seen,
+                        };
                         if (e.Type != EventType.Purchase)
                         {
                             continue;
@@ -121,7 +136,7 @@ public static class PurchaseHistory
                     break;
             }
         }
-        var result = new Dictionary<string, (List<CustomerPurchases>, int)>(StringComparer.Ordinal);
+        var result = new Dictionary<string, SiteHistory>(StringComparer.Ordinal);
         foreach (var (site, state) in sites)
         {
             string Key(string visitor) => state.CustomerOf.TryGetValue(visitor, out var c) ? "c:" + c : "v:" + visitor;
@@ -148,7 +163,10 @@ public static class PurchaseHistory
                 .OrderBy(kv => kv.Key, StringComparer.Ordinal)
                 .Select(kv => new CustomerPurchases(kv.Key[2..], [.. kv.Value.OrderBy(d => d.Key).Select(d => new PurchaseDay(d.Key, Math.Round(d.Value.Amount, 2), d.Value.Orders))]))
                 .ToList();
-            result[site] = (customers, state.LastDay);
+            var visitors = state.Interest.Keys.Where(v => !state.Excluded.Contains(v)).Select(Key).Distinct(StringComparer.Ordinal).Count();
+            var engaged = state.Interest.Where(kv => kv.Value >= 3 && !state.Excluded.Contains(kv.Key)).Select(kv => Key(kv.Key))
+                .Where(k => !merged.ContainsKey(k)).Distinct(StringComparer.Ordinal).Count(); // prospects: not customers
+            result[site] = new SiteHistory(customers, state.LastDay, visitors, engaged);
         }
         return result;
     }

@@ -30,7 +30,8 @@ internal sealed partial class WebhookJsonContext : JsonSerializerContext;
 /// is never messaged.
 /// </summary>
 public sealed partial class TriggerDispatcher(
-    TriggerScheduler scheduler, ConfigurationStore configuration, ProfileService profiles, IHttpClientFactory http, TimeProvider time, ILogger<TriggerDispatcher> logger)
+    TriggerScheduler scheduler, ConfigurationStore configuration, ProfileService profiles, IHttpClientFactory http, TimeProvider time, ILogger<TriggerDispatcher> logger,
+    TriggerDeliveries deliveries)
     : BackgroundService
 {
     public const string HttpClientName = "personalizer-webhooks";
@@ -82,27 +83,49 @@ public sealed partial class TriggerDispatcher(
                 continue;
             }
             message.Attempts++;
-            if (await SendAsync(trigger, message, now, ct).ConfigureAwait(false))
+            var (ok, status, error) = await SendAsync(trigger, trigger.Webhook, message, now, ct).ConfigureAwait(false);
+            if (ok)
             {
                 scheduler.Done(message);
                 Delivered(logger, message.Trigger, message.VisitorId, message.Attempts);
+                deliveries.Add(message.Site, new DeliveryAttempt(message.IdempotencyKey, message.Trigger, message.VisitorId, message.Attempts, now, "delivered", status, null, null, Test: false));
             }
             else
             {
                 var wait = TimeSpan.FromMinutes(Math.Min(60, Math.Pow(2, message.Attempts - 1)));
                 message.NextAttemptAt = (now + wait).ToUnixTimeMilliseconds();
                 Postponed(logger, message.Trigger, message.VisitorId, message.Attempts, wait.TotalMinutes);
+                deliveries.Add(message.Site, new DeliveryAttempt(message.IdempotencyKey, message.Trigger, message.VisitorId, message.Attempts, now, "retrying", status, error, now + wait, Test: false));
             }
         }
     }
 
-    private async Task<bool> SendAsync(TriggerDefinition trigger, PendingMessage message, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Sends one test message for <paramref name="trigger"/> now, signed like every other, to
+    /// <paramref name="url"/> (or the trigger's webhook): visitor <c>test</c>, started by <c>test</c>.
+    /// Nothing is scheduled or retried beyond the HTTP client's own retries.
+    /// </summary>
+    public async Task<DeliveryAttempt> TestAsync(string site, TriggerDefinition trigger, Uri? url, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var message = new PendingMessage
+        {
+            Site = site, Trigger = trigger.Id, VisitorId = "test", Items = [], DueAt = now.ToUnixTimeMilliseconds(),
+            IdempotencyKey = "test-" + Guid.NewGuid().ToString("N"), Attempts = 1, StartedBy = "test",
+        };
+        var (ok, status, error) = await SendAsync(trigger, url?.ToString() ?? trigger.Webhook, message, now, ct).ConfigureAwait(false);
+        var attempt = new DeliveryAttempt(message.IdempotencyKey, trigger.Id, "test", 1, now, ok ? "delivered" : "failed", status, error, null, Test: true);
+        deliveries.Add(site, attempt);
+        return attempt;
+    }
+
+    private async Task<(bool Ok, int? Status, string? Error)> SendAsync(TriggerDefinition trigger, string url, PendingMessage message, DateTimeOffset now, CancellationToken ct)
     {
         var body = JsonSerializer.Serialize(new WebhookMessage(
             message.IdempotencyKey, message.Site, message.Trigger, message.VisitorId, message.CustomerId, message.Items,
             DateTimeOffset.FromUnixTimeMilliseconds(message.DueAt), now, message.StartedBy, message.Attempts), WebhookJsonContext.Default.WebhookMessage);
         var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, trigger.Webhook)
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
@@ -112,11 +135,11 @@ public sealed partial class TriggerDispatcher(
         {
             using var client = http.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, ct).ConfigureAwait(false);
-            return response.IsSuccessStatusCode;
+            return (response.IsSuccessStatusCode, (int)response.StatusCode, response.IsSuccessStatusCode ? null : $"the receiver answered {(int)response.StatusCode} {response.ReasonPhrase}");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutException or Polly.Timeout.TimeoutRejectedException && !ct.IsCancellationRequested)
         {
-            return false;
+            return (false, null, ex.Message);
         }
     }
 
