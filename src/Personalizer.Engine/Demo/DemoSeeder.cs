@@ -50,6 +50,10 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
         {
             await configuration.PutSlotAsync(Site, slot, Author, ct).ConfigureAwait(false);
         }
+        foreach (var rule in Rules())
+        {
+            await configuration.PutRuleAsync(Site, rule, Author, ct).ConfigureAwait(false);
+        }
         Log.DemoSeeded(logger, Site, items.Length, slots.Length);
         return true;
     }
@@ -76,7 +80,7 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
                     InStock = random.NextDouble() > 0.05,
                     Tags = i % 7 == 0 ? ["new"] : i % 11 == 0 ? ["sale"] : [],
                     Url = $"/demo/product.html?id={id}",
-                    ImageUrl = $"/demo/img/{category}.svg",
+                    ImageUrl = $"/demo/img/items/{id}.svg", // drawn by tools/demo-images.py
                 });
             }
         }
@@ -119,6 +123,15 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
         },
         new SlotDefinition
         {
+            Id = "shop-grid",
+            Kind = SlotKind.Recommendations,
+            Description = "The item grid of the category and search pages (steered by the rules category-page and search-page)",
+            Strategy = RecommendationStrategies.Personalized,
+            Count = 20,
+            Filters = new RecommendationFilters { ExcludePurchased = false, InStockOnly = false },
+        },
+        new SlotDefinition
+        {
             Id = "cart-offer",
             Kind = SlotKind.Content,
             Description = "The offer box in the cart",
@@ -128,6 +141,26 @@ public sealed class DemoSeeder(CatalogService catalog, ConfigurationService conf
                 Variant("free-shipping", """{"title":"Free shipping over 50 EUR","body":"Add a little more to ship for free."}"""),
                 Variant("bundle", """{"title":"Complete your kit","body":"Save 10% when you buy three items."}""", "cart", "cart:nonempty"),
             ],
+        },
+    ];
+
+    /// <summary>
+    /// The storefront's category and search pages are one recommendations slot steered by item
+    /// conditions on what the page says: its category, or the search query.
+    /// </summary>
+    public static RuleDefinition[] Rules() =>
+    [
+        new RuleDefinition
+        {
+            Id = "search-page", Slot = "shop-grid", Priority = 20, When = "context.q != ''",
+            Then = new RuleAction { Items = "item.title contains context.q or item.category contains context.q or item.brand contains context.q" },
+            Description = "The search page lists the items matching the query, best for the visitor first",
+        },
+        new RuleDefinition
+        {
+            Id = "category-page", Slot = "shop-grid", Priority = 10, When = "context.category != ''",
+            Then = new RuleAction { Items = "item.category == context.category" },
+            Description = "A category page lists that category's items, best for the visitor first",
         },
     ];
 

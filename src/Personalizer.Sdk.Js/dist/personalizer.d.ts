@@ -28,6 +28,8 @@ export interface SlotAnswer {
   items?: Item[];
   source: string;
   reason?: string;
+  /** With `{ explain: true }`: what each strategy, rule and filter did, in order. */
+  trace?: { strategy: string; outcome: string; detail: string }[];
 }
 
 export interface Decision {
@@ -47,7 +49,8 @@ export interface Preferences {
 export interface PersonalizerApi {
   init(options: InitOptions): PersonalizerApi;
   track(type: string, properties?: Record<string, unknown>): void;
-  decide(slots?: string[], context?: Record<string, unknown>): Promise<Decision | null>;
+  /** Decides and renders the page's slots (or the ones named); `{ explain: true }` adds each slot's trace to the answer. */
+  decide(slots?: string[] | null, context?: Record<string, unknown>, options?: { explain?: boolean }): Promise<Decision | null>;
   identify(customerId: string, traits?: Record<string, unknown>): void;
   setPreferences(preferences: Preferences): Promise<Response | null>;
   setConsent(granted: boolean): void;

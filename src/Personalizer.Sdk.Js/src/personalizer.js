@@ -169,14 +169,14 @@ function reveal(el) {
   el.removeAttribute("data-p13n-pending");
 }
 
-/** Decides the given slots (default: every slot on the page) and renders them. */
-async function decide(slots, extra) {
+/** Decides the given slots (default: every slot on the page) and renders them; {explain: true} asks for each slot's trace. */
+async function decide(slots, extra, options) {
   const els = Array.from(document.querySelectorAll("[data-p13n-slot]")).filter((el) => !slots || slots.indexOf(el.getAttribute("data-p13n-slot")) >= 0);
   if (!els.length) return null;
   els.forEach((el) => el.setAttribute("data-p13n-pending", ""));
   const guard = setTimeout(() => els.forEach(reveal), cfg.timeoutMs);
   try {
-    const res = await send("/v1/decide", {
+    const res = await send(options && options.explain ? "/v1/decide?explain=true" : "/v1/decide", {
       method: "POST",
       headers: headers(),
       body: JSON.stringify({ visitorId: visitorId(), context: context(extra), slots: els.map((el) => el.getAttribute("data-p13n-slot")) }),

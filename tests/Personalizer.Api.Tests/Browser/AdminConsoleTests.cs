@@ -9,6 +9,7 @@ public sealed class AdminConsoleTests(BrowserFixture fixture) : IClassFixture<Br
     private async Task<IPage> OpenAsync(string path)
     {
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Address.ToString(), ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+        await context.AddInitScriptAsync("if (location.pathname.startsWith('/demo') && !localStorage.getItem('p13n-demo-consent')) localStorage.setItem('p13n-demo-consent', 'granted')");
         var page = await context.NewPageAsync();
         await page.GotoAsync(path);
         return page;
@@ -124,7 +125,8 @@ public sealed class AdminConsoleTests(BrowserFixture fixture) : IClassFixture<Br
         await Assertions.Expect(hero).ToContainTextAsync("rule:preview-mobile");
         await Assertions.Expect(hero.Locator("table.trace")).ToContainTextAsync("won");
         await Assertions.Expect(hero.Locator("table.trace")).ToContainTextAsync("rule:preview-never");
-        await Assertions.Expect(page.Locator(".slot-answer")).ToHaveCountAsync(4);
+        // Every slot of the demo site: home-hero, home-recs, pdp-similar, shop-grid, cart-offer.
+        await Assertions.Expect(page.Locator(".slot-answer")).ToHaveCountAsync(5);
         await page.Locator("#view").ScreenshotAsync(new() { Path = Docs("admin-preview.png") });
     }
 

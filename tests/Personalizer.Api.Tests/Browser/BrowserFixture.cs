@@ -10,6 +10,8 @@ namespace Personalizer.Api.Tests.Browser;
 public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary>The operator key of the service under test (the console's Sites page asks for it).</summary>
+    public const string OperatorKey = "operator-key-for-browser-tests";
 
     private readonly string _data = Path.Combine(Path.GetTempPath(), "p13n-browser-tests", Guid.NewGuid().ToString("N"));
     private IPlaywright? _playwright;
@@ -24,7 +26,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             throw new InvalidOperationException($"Browser tests need Debian's Chromium at {ChromiumPath}: run ./test.sh (it installs it) or apt-get install -y chromium.");
         }
-        Service = await ServiceProcess.StartAsync(_data);
+        Service = await ServiceProcess.StartAsync(_data, 1, $"--Personalizer:OperatorKeys:0={OperatorKey}");
         // Warm the service up: the demo waits only 300 ms for a decision, and a cold first call
         // (JIT, first reads) may take longer — then, by design, the default markup stays.
         var site = Service.Client(PersonalizerApp.SiteKey);

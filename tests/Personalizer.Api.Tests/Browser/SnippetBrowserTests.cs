@@ -12,6 +12,8 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
     private async Task<IPage> OpenAsync(string path, Action<IBrowserContext>? setup = null, string? initScript = null)
     {
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Address.ToString(), ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
+        // The shop asks for consent first; these tests are about a visitor who gave it (unless they say otherwise).
+        await context.AddInitScriptAsync("if (location.pathname.startsWith('/demo') && !localStorage.getItem('p13n-demo-consent')) localStorage.setItem('p13n-demo-consent', 'granted')");
         if (initScript is not null)
         {
             await context.AddInitScriptAsync(initScript);
@@ -75,7 +77,7 @@ public sealed class SnippetBrowserTests(BrowserFixture fixture) : IClassFixture<
     public async Task AnAnswerThatNeverComesLeavesTheDefaultMarkupAfterTheTimeout()
     {
         var held = new TaskCompletionSource();
-        var page = await OpenAsync("/demo/", context => context.RouteAsync("**/v1/decide", async _ => await held.Task).GetAwaiter().GetResult());
+        var page = await OpenAsync("/demo/", context => context.RouteAsync("**/v1/decide*", async _ => await held.Task).GetAwaiter().GetResult());
         try
         {
             await page.WaitForFunctionAsync("() => !document.querySelector(\"[data-p13n-slot='home-hero']\").hasAttribute('data-p13n-pending')", null, new PageWaitForFunctionOptions { Timeout = 3000 });

@@ -1,77 +1,20 @@
 // Personalizer merchandiser console. Plain ES module, no build step, no CDN: every call goes through
 // the public HTTP API with the admin key kept in this tab's session storage (never in a URL), so the
-// console can do nothing the API does not allow.
+// console can do nothing the API does not allow. Each page beyond slots, rules, segments, preview and
+// history lives in its own module.
 
-const KEY = "p13n-admin-key";
+import { KEY, h, api, describe, confirmAction, list, when, pct } from "./lib.js";
+import { resultsView } from "./results.js";
+import { experimentsView } from "./experiments.js";
+import { triggersView } from "./triggers.js";
+import { catalogView } from "./catalog.js";
+import { modelsView } from "./models.js";
+import { customersView } from "./customers.js";
+import { sitesView } from "./sites.js";
+
 const view = document.getElementById("view");
 const state = { slots: [], fields: null };
 
-// ---------------------------------------------------------------- plumbing
-
-/** Builds an element; children are nodes or text (never parsed as HTML). */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "value") el.value = v;
-    else if (k === "checked") el.checked = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem || {};
-  }
-}
-
-async function api(path, options = {}) {
-  const key = sessionStorage.getItem(KEY);
-  const init = { method: options.method || "GET", headers: { "X-Api-Key": key || "" } };
-  if (options.body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(options.body);
-  }
-  const res = await fetch(path, init);
-  const text = await res.text();
-  const body = text ? JSON.parse(text) : null;
-  if (res.status === 401 && !options.signingIn) {
-    signOut("Your key is no longer accepted; sign in again.");
-  }
-  if (!res.ok) throw new ApiError(res.status, body);
-  return body;
-}
-
-/** Problem details as readable lines: the title, then each field with what was wrong. */
-function describe(error) {
-  if (!(error instanceof ApiError)) return String(error);
-  const lines = [error.problem.title || error.message];
-  for (const [field, messages] of Object.entries(error.problem.errors || {})) lines.push(`${field}: ${messages.join("; ")}`);
-  for (const e of error.problem.conditionErrors || []) lines.push(`line ${e.line}, column ${e.column}: ${e.message}`);
-  return lines.join("\n");
-}
-
-function confirmAction(text) {
-  const dialog = document.getElementById("confirm");
-  document.getElementById("confirm-text").textContent = text;
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.showModal();
-    document.getElementById("confirm-cancel").focus();
-  });
-}
-
-const list = (text) => (text || "").split(",").map((s) => s.trim()).filter(Boolean);
-const when = (iso) => new Date(iso).toLocaleString();
-const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
 // ---------------------------------------------------------------- sign in
 
@@ -123,10 +66,14 @@ document.getElementById("sign-in-form").addEventListener("submit", async (e) => 
   }
 });
 document.getElementById("sign-out").addEventListener("click", () => signOut());
+window.addEventListener("p13n:unauthorized", () => signOut("Your key is no longer accepted; sign in again."));
 
 // ---------------------------------------------------------------- routing
 
-const views = { slots: slotsView, rules: rulesView, segments: segmentsView, preview: previewView, history: historyView, results: resultsView };
+const views = {
+  slots: slotsView, rules: rulesView, segments: segmentsView, preview: previewView, history: historyView, results: resultsView,
+  experiments: experimentsView, triggers: triggersView, catalog: catalogView, models: modelsView, customers: customersView, sites: sitesView,
+};
 
 async function route() {
   if (!sessionStorage.getItem(KEY)) return;
@@ -139,7 +86,8 @@ async function route() {
   view.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
     state.slots = await api("/v1/slots");
-    view.replaceChildren(...[await render(arg ? decodeURIComponent(arg) : undefined)].flat());
+    // A page may leave out parts (null, false): they are not content.
+    view.replaceChildren(...[await render(arg ? decodeURIComponent(arg) : undefined, route)].flat().filter((part) => part !== null && part !== undefined && part !== false));
   } catch (e) {
     view.replaceChildren(h("p", { class: "error", role: "alert" }, describe(e)));
   }
@@ -583,81 +531,6 @@ async function showDiff(from, to, box) {
   }
   box.replaceChildren(...parts);
   box.focus?.();
-}
-
-// ---------------------------------------------------------------- results
-
-async function resultsView() {
-  const day = 86_400_000;
-  const end = Math.ceil(Date.now() / day) * day;
-  const days = [...Array(7).keys()].map((i) => end - (7 - i) * day);
-  // One call: the week's totals and a series per day, from the counters.
-  const week = await api(`/v1/reports/slots?from=${days[0]}&to=${end}&granularity=day`);
-  const parts = [h("h2", {}, "Results (last 7 days)")];
-  for (const slot of week.slots) {
-    const series = slot.days;
-    parts.push(h("div", { class: "card" }, h("h3", {}, slot.slot),
-      chart(days, series, [["impressions", "#1f5fd1"], ["clicks", "#e07a00"], ["conversions", "#1b7a3a"]], slot.slot),
-      h("table", {}, h("thead", {}, h("tr", {}, ["variant", "source", "impressions", "clicks", "CTR", "conversions", "revenue"].map((c, i) => h("th", { class: i > 1 ? "num" : null }, c)))),
-        h("tbody", {}, slot.rows.map((r) => h("tr", {}, h("td", {}, r.variant), h("td", {}, r.source), h("td", { class: "num" }, r.impressions), h("td", { class: "num" }, r.clicks),
-          h("td", { class: "num" }, pct(r.ctr)), h("td", { class: "num" }, r.conversions), h("td", { class: "num" }, r.revenue.toFixed(2))))))));
-  }
-  if (!week.slots.length) parts.push(h("p", { class: "muted" }, "No impressions in the last 7 days."));
-  const experiments = await api("/v1/experiments");
-  parts.push(h("h2", {}, "Experiments"));
-  if (!experiments.length) parts.push(h("p", { class: "muted" }, "No experiments."));
-  for (const e of experiments) {
-    const r = await api(`/v1/experiments/${encodeURIComponent(e.id)}/results`);
-    parts.push(h("div", { class: "card" }, h("h3", {}, `${e.id} `, h("span", { class: "badge" }, e.status), h("span", { class: "muted" }, ` ${e.slot}, goal ${e.goal}, baseline ${r.baseline}`)),
-      h("table", {}, h("thead", {}, h("tr", {}, ["arm", "exposures", "conversions", "rate (95%)", "uplift (95%)", "p", "P(best)"].map((c, i) => h("th", { class: i ? "num" : null }, c)))),
-        h("tbody", {}, r.arms.map((a) => h("tr", {}, h("td", {}, a.arm), h("td", { class: "num" }, a.exposures), h("td", { class: "num" }, a.conversions),
-          h("td", { class: "num" }, `${pct(a.conversionRate)} [${pct(a.conversionRateInterval.low)} – ${pct(a.conversionRateInterval.high)}]`),
-          h("td", { class: "num" }, a.uplift === undefined ? "—" : `${pct(a.uplift)}${a.upliftInterval ? ` [${pct(a.upliftInterval.low)} – ${pct(a.upliftInterval.high)}]` : ""}`),
-          h("td", { class: "num" }, a.pValue === undefined ? "—" : a.pValue.toFixed(4)), h("td", { class: "num" }, pct(a.probabilityBest)))))),
-      r.sampleRatio ? h("p", { class: r.sampleRatio.mismatch ? "error" : "muted" }, r.sampleRatio.message) : null));
-  }
-  return parts;
-}
-
-/** A small SVG line chart, one line per measure, with a text alternative. */
-function chart(days, series, measures, title) {
-  const w = 640, hgt = 160, pad = 28;
-  const max = Math.max(1, ...series.flatMap((s) => measures.map(([m]) => s[m])));
-  const x = (i) => pad + (i * (w - 2 * pad)) / (days.length - 1);
-  const y = (v) => hgt - pad - (v / max) * (hgt - 2 * pad);
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("viewBox", `0 0 ${w} ${hgt}`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `${title}: ` + measures.map(([m]) => `${m} per day ${series.map((s) => s[m]).join(", ")}`).join("; "));
-  for (const [m, color] of measures) {
-    const line = document.createElementNS(ns, "polyline");
-    line.setAttribute("fill", "none");
-    line.setAttribute("stroke", color);
-    line.setAttribute("stroke-width", "2");
-    line.setAttribute("points", series.map((s, i) => `${x(i)},${y(s[m])}`).join(" "));
-    svg.append(line);
-  }
-  days.forEach((d, i) => {
-    const t = document.createElementNS(ns, "text");
-    t.setAttribute("x", x(i));
-    t.setAttribute("y", hgt - 8);
-    t.setAttribute("font-size", "10");
-    t.setAttribute("text-anchor", "middle");
-    t.textContent = new Date(d).toISOString().slice(5, 10);
-    svg.append(t);
-  });
-  measures.forEach(([m, color], i) => {
-    const t = document.createElementNS(ns, "text");
-    t.setAttribute("x", pad + i * 110);
-    t.setAttribute("y", 14);
-    t.setAttribute("font-size", "11");
-    t.setAttribute("fill", color);
-    t.textContent = `— ${m} (max ${max})`;
-    svg.append(t);
-  });
-  return svg;
 }
 
 // ---------------------------------------------------------------- start

@@ -1,2 +1,0 @@
-// The home and cart pages: decide every slot on the page.
-Personalizer.decide();
