@@ -158,5 +158,19 @@ public sealed class AdminConsoleTests(BrowserFixture fixture) : IClassFixture<Br
 
         await page.GotoAsync("/admin/#results");
         await Assertions.Expect(page.Locator("svg.chart").First).ToBeVisibleAsync();
+        // Axes with a unit, and the legend apart from the plot (HTML, wrapping): no "max N" labels drawn over it.
+        await Assertions.Expect(page.Locator("svg.chart text").Filter(new() { HasText = "count per day" }).First).ToBeAttachedAsync();
+        await Assertions.Expect(page.Locator("ul.legend").First).ToContainTextAsync("impressions");
+        Assert.DoesNotContain("(max", await page.InnerTextAsync("#view"), StringComparison.Ordinal);
+        await page.Locator("#view").ScreenshotAsync(new() { Path = Docs("admin-results.png") });
+    }
+
+    [Fact]
+    public async Task TheRulesPageWithNoRuleSelectedShowsNoStrayText()
+    {
+        var page = await SignedInAsync("#rules");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Rules", Exact = true })).ToBeVisibleAsync();
+        Assert.DoesNotContain("null", await page.InnerTextAsync("#view"), StringComparison.Ordinal);
+        Assert.DoesNotContain("undefined", await page.InnerTextAsync("#view"), StringComparison.Ordinal);
     }
 }

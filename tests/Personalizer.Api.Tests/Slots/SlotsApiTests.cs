@@ -51,7 +51,7 @@ public sealed class SlotsApiTests : IDisposable
     {
         var slots = await (await _app.Client(PersonalizerApp.AdminKey).GetAsync("/v1/slots")).Json();
 
-        Assert.Equal(["cart-offer", "home-hero", "home-recs", "pdp-similar"], slots.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToArray());
+        Assert.Equal(["cart-offer", "home-hero", "home-recs", "pdp-similar", "shop-grid"], slots.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).ToArray());
     }
 
     [Theory]
