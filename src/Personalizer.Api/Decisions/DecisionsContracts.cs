@@ -30,6 +30,8 @@ public sealed record SlotAnswer
     public List<ItemAnswer>? Items { get; init; }
     public required string Source { get; init; }
     public string? Reason { get; init; }
+    /// <summary>For a fallback: the step of the slot's fallback chain that answered.</summary>
+    public string? FallbackStep { get; init; }
     public List<TraceStepAnswer>? Trace { get; init; }
 }
 
@@ -123,6 +125,7 @@ internal static class DecisionsMapping
                 Items = s.Items?.Select(i => new ItemAnswer(i.Item.Id, i.Score, i.Item.Title, i.Item.Price, i.Item.Currency, i.Item.Url, i.Item.ImageUrl, i.Item.Categories)).ToList(),
                 Source = s.Source,
                 Reason = s.Reason,
+                FallbackStep = s.FallbackStep,
                 Trace = s.Trace?.Select(t => new TraceStepAnswer(t.Strategy, t.Outcome, t.Detail)).ToList(),
             };
         }

@@ -14,6 +14,10 @@ public sealed record SlotRequest
     public string? Strategy { get; init; }
     public int? Count { get; init; }
     public FiltersRequest? Filters { get; init; }
+    /// <summary>The slot's own time budget in ms within the decide's.</summary>
+    public int? BudgetMs { get; init; }
+    /// <summary>Recommendation slots: the fallback chain (category_trending, trending).</summary>
+    public List<string>? Fallbacks { get; init; }
 }
 
 public sealed record VariantRequest(string? Id, JsonElement? Content, List<string>? Tags);
@@ -24,7 +28,7 @@ public sealed record FiltersRequest(bool? ExcludePurchased, bool? ExcludeInCart,
 
 public sealed record SlotResponse(
     string Id, string Kind, string? Description, string? DefaultVariant, List<VariantResponse>? Variants,
-    string? Strategy, int? Count, FiltersResponse? Filters);
+    string? Strategy, int? Count, FiltersResponse? Filters, int? BudgetMs = null, string[]? Fallbacks = null);
 
 public sealed record VariantResponse(string Id, JsonElement Content, string[] Tags);
 
@@ -88,6 +92,8 @@ internal static class SlotsMapping
             Variants = [.. variants],
             Strategy = r.Strategy ?? RecommendationStrategies.Personalized,
             Count = r.Count ?? 10,
+            BudgetMs = r.BudgetMs,
+            Fallbacks = r.Fallbacks?.ToArray() ?? [],
             Filters = new RecommendationFilters
             {
                 ExcludePurchased = f?.ExcludePurchased ?? true,
@@ -163,10 +169,11 @@ internal static class SlotsMapping
     }
 
     public static SlotResponse ToResponse(this SlotDefinition s) => s.Kind == SlotKind.Content
-        ? new(s.Id, SlotKinds.Content, s.Description, s.DefaultVariant, [.. s.Variants.Select(v => new VariantResponse(v.Id, v.Content, v.Tags))], null, null, null)
+        ? new(s.Id, SlotKinds.Content, s.Description, s.DefaultVariant, [.. s.Variants.Select(v => new VariantResponse(v.Id, v.Content, v.Tags))], null, null, null, s.BudgetMs)
         : new(s.Id, SlotKinds.Recommendations, s.Description, null, null, s.Strategy, s.Count,
             new FiltersResponse(s.Filters.ExcludePurchased, s.Filters.ExcludeInCart, s.Filters.InStockOnly, s.Filters.IncludeCategories, s.Filters.ExcludeCategories, s.Filters.MaxPerCategory,
-                s.Filters.IncludeBrands, s.Filters.ExcludeBrands, s.Filters.IncludeTags, s.Filters.ExcludeTags, s.Filters.MinPrice, s.Filters.MaxPrice, s.Filters.ExcludeRecentlyViewed, s.Filters.Attributes));
+                s.Filters.IncludeBrands, s.Filters.ExcludeBrands, s.Filters.IncludeTags, s.Filters.ExcludeTags, s.Filters.MinPrice, s.Filters.MaxPrice, s.Filters.ExcludeRecentlyViewed, s.Filters.Attributes),
+            s.BudgetMs, s.Fallbacks.Length > 0 ? s.Fallbacks : null);
 
     public static ConfigVersionContent ToContent(this SiteConfiguration c) => new(
         c.Version, DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt), c.Author, c.Summary,

@@ -158,6 +158,22 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
     {
         errors.Id("id", slot.Id);
         errors.Text("description", slot.Description, 1024);
+        if (slot.BudgetMs is < 1 or > 60_000)
+        {
+            errors.Add("budgetMs", "must be from 1 to 60000 milliseconds (the decide's own budget still bounds it)");
+        }
+        for (var i = 0; i < slot.Fallbacks.Length; i++)
+        {
+            if (slot.Kind == SlotKind.Content)
+            {
+                errors.Add("fallbacks", "a content slot falls back to its default variant; fallback chains are for recommendations slots");
+                break;
+            }
+            if (Array.IndexOf(FallbackSteps.All, slot.Fallbacks[i]) < 0)
+            {
+                errors.Add($"fallbacks[{i}]", $"must be one of: {string.Join(", ", FallbackSteps.All)}");
+            }
+        }
         if (slot.Kind == SlotKind.Content)
         {
             if (slot.Variants.Length == 0)

@@ -40,6 +40,13 @@ public sealed class SlotDefinition
     [Key(5)] public int Count { get; init; } = 10;
     [Key(6)] public RecommendationFilters Filters { get; init; } = new();
     [Key(7)] public string? Description { get; init; }
+    /// <summary>This slot's own time budget within the decide's (null: the decide's); past it the slot falls back.</summary>
+    [Key(8)] public int? BudgetMs { get; init; }
+    /// <summary>
+    /// Recommendation slots: the fallback chain, tried in order when the slot's chain times out or
+    /// fails (<see cref="FallbackSteps"/>); empty: category_trending, then trending.
+    /// </summary>
+    [Key(9)] public string[] Fallbacks { get; init; } = [];
 
     public SlotVariant? FindVariant(string? id)
     {
@@ -75,7 +82,23 @@ public sealed class SlotDefinition
         Count = Count,
         Filters = Filters,
         Description = Description,
+        BudgetMs = BudgetMs,
+        Fallbacks = Fallbacks,
     };
+}
+
+/// <summary>The steps of a recommendation slot's fallback chain; the last resort is always trending topped up from the catalogue.</summary>
+public static class FallbackSteps
+{
+    /// <summary>Trending items of the visitor's top category, when they fill the slot.</summary>
+    public const string CategoryTrending = "category_trending";
+    /// <summary>The site's trending items, topped up from the catalogue: never empty.</summary>
+    public const string Trending = "trending";
+    /// <summary>A content slot's default variant.</summary>
+    public const string Default = "default";
+
+    public static readonly string[] All = [CategoryTrending, Trending];
+    public static readonly string[] Standard = [CategoryTrending, Trending];
 }
 
 [MessagePackObject]

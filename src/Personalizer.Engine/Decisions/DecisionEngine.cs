@@ -171,6 +171,14 @@ public sealed class DecisionEngine
 
     private async ValueTask<SlotDecision> DecideSlotAsync(DecisionContext context, SlotDefinition slot, long started, CancellationToken ct)
     {
+        // The slot's own budget runs from its start, within what is left of the decide's.
+        var slotStarted = _time.GetTimestamp();
+        var slotBudget = slot.BudgetMs is int ms ? TimeSpan.FromMilliseconds(ms) : _budget;
+        TimeSpan Left()
+        {
+            var left = Min(_budget - _time.GetElapsedTime(started), slotBudget - _time.GetElapsedTime(slotStarted));
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
         var trace = context.Explain ? new List<TraceStep>() : null;
         context.Trace = trace;
         if (context.ProfileUnavailable)
@@ -184,7 +192,7 @@ public sealed class DecisionEngine
             {
                 continue;
             }
-            if (_time.GetElapsedTime(started) >= _budget)
+            if (Left() == TimeSpan.Zero)
             {
                 trace?.Add(new TraceStep(strategy.Name, "skipped", "deadline passed"));
                 return Fallback(context, slot, "timeout", trace);
@@ -195,12 +203,12 @@ public sealed class DecisionEngine
                 var pending = strategy.DecideAsync(context, slot, ct);
                 answer = pending.IsCompletedSuccessfully
                     ? pending.Result
-                    : await pending.AsTask().WaitAsync(Remaining(started), _time, ct).ConfigureAwait(false);
+                    : await pending.AsTask().WaitAsync(Left(), _time, ct).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 Log.StrategyTimedOut(_logger, slot.Id, strategy.Name);
-                trace?.Add(new TraceStep(strategy.Name, "timeout", $"did not answer within {_budget.TotalMilliseconds} ms"));
+                trace?.Add(new TraceStep(strategy.Name, "timeout", $"did not answer within the slot's {Min(slotBudget, _budget).TotalMilliseconds} ms"));
                 return Fallback(context, slot, "timeout", trace);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -221,18 +229,44 @@ public sealed class DecisionEngine
         return Fallback(context, slot, "no_strategy", trace);
     }
 
-    /// <summary>Cheap and never empty: the default variant, or the site's trending list topped up from the catalogue.</summary>
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// Cheap and never empty: a content slot's default variant; for a recommendations slot its
+    /// fallback chain (by default trending in the visitor's top category when that fills the slot,
+    /// then the site's trending list topped up from the catalogue). The answer names the step.
+    /// </summary>
     private SlotDecision Fallback(DecisionContext context, SlotDefinition slot, string reason, List<TraceStep>? trace)
     {
         DecideMetrics.FellBack(reason);
         if (slot.Kind == SlotKind.Content)
         {
             var content = DefaultStrategy.Content(slot, reason, StrategyNames.Fallback);
-            content.Trace = trace;
-            return content;
+            trace?.Add(new TraceStep("fallback:" + FallbackSteps.Default, "answered", reason));
+            return new SlotDecision { SlotId = slot.Id, Variant = content.Variant, Source = content.Source, Reason = content.Reason, FallbackStep = FallbackSteps.Default, Trace = trace };
+        }
+        foreach (var step in slot.Fallbacks.Length > 0 ? slot.Fallbacks : FallbackSteps.Standard)
+        {
+            if (step == FallbackSteps.CategoryTrending && !context.ProfileUnavailable && context.Profile is not null
+                && context.Conditions.TopCategory is { Length: > 0 } top && !context.Profile.Preferences.ExcludedCategories.Contains(top))
+            {
+                var inCategory = new SlotDefinition { Id = slot.Id, Kind = slot.Kind, Count = slot.Count, Strategy = slot.Strategy, Filters = slot.Filters with { IncludeCategories = [top] } };
+                var items = RecommendationFilter.Apply(_trending.Top(context.Site), context, inCategory);
+                if (items.Count >= slot.Count)
+                {
+                    trace?.Add(new TraceStep("fallback:" + step, "answered", $"trending in {top}"));
+                    return new SlotDecision { SlotId = slot.Id, Items = items, Source = StrategyNames.Fallback, Reason = reason, FallbackStep = step, Trace = trace };
+                }
+                trace?.Add(new TraceStep("fallback:" + step, "passed", $"{items.Count} trending items in {top}, fewer than {slot.Count}"));
+            }
+            else if (step == FallbackSteps.Trending)
+            {
+                break;
+            }
         }
         var trending = TrendingStrategy.Answer(_trending, context, slot, reason);
-        return new SlotDecision { SlotId = slot.Id, Items = trending.Items, Source = StrategyNames.Fallback, Reason = reason, Trace = trace };
+        trace?.Add(new TraceStep("fallback:" + FallbackSteps.Trending, "answered", reason));
+        return new SlotDecision { SlotId = slot.Id, Items = trending.Items, Source = StrategyNames.Fallback, Reason = reason, FallbackStep = FallbackSteps.Trending, Trace = trace };
     }
 
     private static Impression ToImpression(string visitorId, long at, Decision decision, TrackingConsent consent)

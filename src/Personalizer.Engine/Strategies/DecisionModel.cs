@@ -63,6 +63,8 @@ public sealed class SlotDecision
     /// <summary><c>rule:ID</c>, <c>experiment:ID/ARM</c>, <c>affinity</c>, <c>recs:VERSION</c>, <c>trending</c>, <c>default</c>, <c>fallback</c>.</summary>
     public required string Source { get; init; }
     public string? Reason { get; init; }
+    /// <summary>For a fallback: the step of the chain that answered (<see cref="Configuration.FallbackSteps"/>).</summary>
+    public string? FallbackStep { get; init; }
     public List<TraceStep>? Trace { get; set; }
 }
 

@@ -88,6 +88,41 @@ public sealed class DecideApiTests
     }
 
     [Fact]
+    public async Task ASlotsOwnBudgetAndFallbackChainDecideWhatALateSlotShows()
+    {
+        await using var app = new PersonalizerApp(
+            services => services.AddSingleton<ISlotStrategy, SlowStrategy>(),
+            new() { ["Personalizer:DecideBudgetMs"] = "3000" });
+        var site = app.Client(PersonalizerApp.SiteKey);
+        var admin = app.Client(PersonalizerApp.AdminKey);
+        await admin.PutJson("/v1/slots/quick-recs", """{"kind":"recommendations","strategy":"personalized","count":4,"budgetMs":80,"fallbacks":["category_trending","trending"]}""")
+            .AssertStatus(HttpStatusCode.OK);
+        // Yoga is trending, and one visitor's top category.
+        await site.SendEvents([.. Enumerable.Range(0, 30).Select(k => HttpTestExtensions.ProductView($"t-{k}", $"crowd-{k}", $"sku-yog-00{k % 6 + 1}")),
+            HttpTestExtensions.ProductView("y-1", "yogi", "sku-yog-010"), HttpTestExtensions.ProductView("y-2", "yogi", "sku-yog-011")]).AssertStatus(HttpStatusCode.Accepted);
+
+        var yogi = (await (await site.PostJson("/v1/decide?explain=true", """{"visitorId":"yogi","slots":["quick-recs"]}""")).Json()).GetProperty("slots").GetProperty("quick-recs");
+        Assert.Equal("fallback", yogi.GetProperty("source").GetString());
+        Assert.Equal("timeout", yogi.GetProperty("reason").GetString());
+        Assert.Equal("category_trending", yogi.GetProperty("fallbackStep").GetString());
+        Assert.All(yogi.GetProperty("items").EnumerateArray(), i => Assert.Equal("yoga", i.GetProperty("categories")[0].GetString()));
+        Assert.Contains(yogi.GetProperty("trace").EnumerateArray(), t => t.GetProperty("strategy").GetString() == "fallback:category_trending");
+        // The slot's 80 ms budget, not the decide's 3 s, bounded the slow strategy.
+        Assert.Contains(yogi.GetProperty("trace").EnumerateArray(), t => t.GetProperty("outcome").GetString() == "timeout"
+            && t.GetProperty("detail").GetString()!.Contains("80 ms", StringComparison.Ordinal));
+
+        var stranger = (await (await site.PostJson("/v1/decide", """{"visitorId":"stranger","slots":["quick-recs"]}""")).Json()).GetProperty("slots").GetProperty("quick-recs");
+        Assert.Equal("trending", stranger.GetProperty("fallbackStep").GetString());
+        Assert.Equal(4, stranger.GetProperty("items").GetArrayLength());
+
+        var bad = await admin.PutJson("/v1/slots/bad-chain", """{"kind":"recommendations","budgetMs":0,"fallbacks":["pray"]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = await bad.Errors();
+        Assert.Contains("budgetMs", errors.Keys);
+        Assert.Contains("fallbacks[0]", errors.Keys);
+    }
+
+    [Fact]
     public async Task AVisitorWhoTurnedPersonalizationOffGetsTheDefault()
     {
         await using var app = new PersonalizerApp();
