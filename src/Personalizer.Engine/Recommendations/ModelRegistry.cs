@@ -37,6 +37,7 @@ public sealed class ModelRegistry(LedgerOptions options)
             stream.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
+        _ = model.Serving; // built before the first request sees the model
         _current[model.Site] = model;
     }
 
@@ -53,6 +54,7 @@ public sealed class ModelRegistry(LedgerOptions options)
             if (latest is not null)
             {
                 var model = Read(latest);
+                _ = model.Serving;
                 _current.TryAdd(model.Site, model); // a model already adopted from the shared feed wins
             }
         }

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Buffers;
 using Personalizer.Engine.Profiles;
 
 namespace Personalizer.Engine.Recommendations;
@@ -53,11 +53,10 @@ public static class PersonalizedScoring
     }
 
     /// <summary>
-    /// Scores every item of the model for the visitor into <paramref name="scores"/> (length: the
-    /// model's items); purchased items get −∞ when <paramref name="excludePurchased"/>. Returns false
-    /// when the visitor has nothing the model knows.
+    /// The visitor's user vector in the model's eigenbasis (<see cref="ServingIndex"/>): the ALS user step over
+    /// their whole history. False when the visitor has nothing the model knows.
     /// </summary>
-    public static bool Score(RecommendationModel model, VisitorProfile profile, InteractionWeights w, bool excludePurchased, Span<float> scores)
+    public static bool UserVector(RecommendationModel model, VisitorProfile profile, InteractionWeights w, Span<float> user)
     {
         var count = Capacity(profile);
         if (count == 0)
@@ -71,26 +70,100 @@ public static class PersonalizedScoring
         {
             return false;
         }
-        var f = model.Factors;
-        Span<float> user = f <= 256 ? stackalloc float[f] : new float[f];
-        new ImplicitAls(new AlsOptions(f, model.Regularization, model.Alpha, WeightedRegularization: model.WeightedRegularization))
-            .FoldIn(indexes[..n], weights[..n], model.ItemFactors, model.Gram, user);
-        var factors = model.ItemFactors.AsSpan();
-        for (var i = 0; i < model.ItemIds.Length; i++)
+        var serving = model.Serving;
+        Span<float> buffers = serving.BufferLength <= 1024 ? stackalloc float[serving.BufferLength] : new float[serving.BufferLength];
+        serving.FoldIn(indexes[..n], weights[..n], model.Regularization, model.Alpha, model.WeightedRegularization, user, buffers);
+        return true;
+    }
+
+    /// <summary>
+    /// Exact scores of every item of the model for the visitor into <paramref name="scores"/> (length: the
+    /// model's items); purchased items get −∞ when <paramref name="excludePurchased"/>. Returns false
+    /// when the visitor has nothing the model knows.
+    /// </summary>
+    public static bool Score(RecommendationModel model, VisitorProfile profile, InteractionWeights w, bool excludePurchased, Span<float> scores)
+    {
+        Span<float> user = model.Factors <= 256 ? stackalloc float[model.Factors] : new float[model.Factors];
+        if (!UserVector(model, profile, w, user))
         {
-            scores[i] = TensorPrimitives.Dot(user, factors.Slice(i * f, f));
+            return false;
         }
+        model.Serving.ScoreAll(user, scores);
         if (excludePurchased)
         {
-            foreach (var t in profile.Items)
+            ExcludePurchased(model, profile, scores);
+        }
+        return true;
+    }
+
+    /// <summary>How many of the ranking a list of <paramref name="count"/> asks for: enough that the usual filters (bought, in the cart, out of stock) leave a full list.</summary>
+    public static int Wanted(RecommendationModel model, VisitorProfile profile, int count) => Math.Min(model.ItemIds.Length, (count * 3) + profile.Items.Count + 10);
+
+    /// <summary>
+    /// The <paramref name="top"/>.Length best items for a user vector, best first, ranked by exact scores:
+    /// approximate scores of the whole catalogue choose the candidates (at least twice as many, and 32 more),
+    /// which are then scored exactly. On return <paramref name="scores"/> holds exact scores for the candidates
+    /// (approximate ones elsewhere, −∞ for purchased items when asked). Returns how many were found.
+    /// </summary>
+    public static int Rank(RecommendationModel model, VisitorProfile profile, ReadOnlySpan<float> user, bool excludePurchased, Span<float> scores, Span<int> top)
+    {
+        var serving = model.Serving;
+        var items = model.ItemIds.Length;
+        serving.ScoreApproximate(user, scores);
+        if (excludePurchased)
+        {
+            ExcludePurchased(model, profile, scores);
+        }
+        var candidates = ArrayPool<int>.Shared.Rent(items);
+        try
+        {
+            // Every item at least as good, by approximate score, as the best (2k + 32) items' weakest block.
+            var found = TopK.AtLeast(scores[..items], (2 * top.Length) + 32, candidates);
+            var exact = ArrayPool<float>.Shared.Rent(found);
+            try
             {
-                if (t.Purchases > 0 && model.ItemIndex.TryGetValue(t.ItemId, out var index))
+                for (var k = 0; k < found; k++)
+                {
+                    var s = serving.Score(user, candidates[k]);
+                    scores[candidates[k]] = s;
+                    exact[k] = -s; // ascending sort of the negated score: best first
+                }
+                exact.AsSpan(0, found).Sort(candidates.AsSpan(0, found));
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(exact);
+            }
+            var n = Math.Min(found, top.Length);
+            candidates.AsSpan(0, n).CopyTo(top);
+            return n;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(candidates);
+        }
+    }
+
+    /// <summary>Purchased items to −∞.</summary>
+    public static void ExcludePurchased(RecommendationModel model, VisitorProfile profile, Span<float> scores)
+    {
+        foreach (var t in profile.Items)
+        {
+            if (t.Purchases > 0 && model.ItemIndex.TryGetValue(t.ItemId, out var index))
+            {
+                scores[index] = float.NegativeInfinity;
+            }
+        }
+        if (profile.Items.Count == 0)
+        {
+            foreach (var id in profile.PurchasedItems)
+            {
+                if (model.ItemIndex.TryGetValue(id, out var index))
                 {
                     scores[index] = float.NegativeInfinity;
                 }
             }
         }
-        return true;
     }
 
     private static void Add(RecommendationModel model, string itemId, float weight, Span<int> indexes, Span<float> weights, ref int n)

@@ -12,6 +12,7 @@ namespace Personalizer.Engine.Recommendations;
 public sealed class RecommendationModel
 {
     private FrozenDictionary<string, int>? _index;
+    private ServingIndex? _serving;
 
     [Key(0)] public string Site { get; init; } = "";
     [Key(1)] public string Version { get; init; } = "";
@@ -39,6 +40,10 @@ public sealed class RecommendationModel
 
     [IgnoreMember]
     public FrozenDictionary<string, int> ItemIndex => _index ??= ItemIds.Select((id, i) => (id, i)).ToFrozenDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
+
+    /// <summary>The request path's form of the factors (eigenbasis, 8-bit copy), built on first use; the registry builds it before publishing.</summary>
+    [IgnoreMember]
+    public ServingIndex Serving => _serving ??= ServingIndex.Build(this);
 
     [IgnoreMember] public string Source => "recs:" + Version;
 }

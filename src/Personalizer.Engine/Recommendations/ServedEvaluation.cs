@@ -47,17 +47,21 @@ public static class ServedEvaluation
             toSplit[m] = splitItems[model.ItemIds[m]];
         }
         var served = new float[model.ItemIds.Length];
+        var user = new float[model.Factors];
         return split.Evaluate("served", seconds, (u, scores) =>
         {
             // Items the model never saw cannot be ranked by it.
             Array.Fill(scores, float.NegativeInfinity);
-            if (profiles[u] is not { } profile || !PersonalizedScoring.Score(model, profile, options.Weights, excludePurchased: true, served))
+            if (profiles[u] is not { } profile || !PersonalizedScoring.UserVector(model, profile, options.Weights, user))
             {
                 return;
             }
-            for (var m = 0; m < served.Length; m++)
+            // The strategy's own ranking (approximate candidates, exact order), for a list of the evaluation's length.
+            var top = new int[PersonalizedScoring.Wanted(model, profile, split.K)];
+            var found = PersonalizedScoring.Rank(model, profile, user, excludePurchased: true, served, top);
+            for (var k = 0; k < found; k++)
             {
-                scores[toSplit[m]] = served[m];
+                scores[toSplit[top[k]]] = served[top[k]];
             }
         });
     }

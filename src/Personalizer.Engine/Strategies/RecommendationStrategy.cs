@@ -70,37 +70,44 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         {
             return ColdStart(context, slot, boost);
         }
+        var f = model.Factors;
+        Span<float> user = f <= 256 ? stackalloc float[f] : new float[f];
+        if (!PersonalizedScoring.UserVector(model, profile, options.Weights, user))
+        {
+            return ColdStart(context, slot, boost);
+        }
         var items = model.ItemIds.Length;
         var scores = ArrayPool<float>.Shared.Rent(items);
+        // Narrowing filters (categories, brands, tags, price) may keep little of the top: rank everything then, exactly.
+        var want = slot.Filters.IsNarrowing ? items : PersonalizedScoring.Wanted(model, profile, slot.Count);
+        var top = ArrayPool<int>.Shared.Rent(want);
         try
         {
-            if (!PersonalizedScoring.Score(model, profile, options.Weights, slot.Filters.ExcludePurchased, scores.AsSpan(0, items)))
+            int found;
+            if (slot.Filters.IsNarrowing)
             {
-                return ColdStart(context, slot, boost);
-            }
-            var n = profile.Items.Count;
-            // Enough candidates that the filters (bought, in cart, out of stock…) leave a full list.
-            // Narrowing filters (categories, brands, tags, price) may keep little of the top: rank everything then.
-            var want = slot.Filters.IsNarrowing ? items : Math.Min(items, slot.Count * 3 + n + 10);
-            var top = ArrayPool<int>.Shared.Rent(want);
-            try
-            {
-                var found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
-                var ranked = new ScoredItem[found];
-                for (var k = 0; k < found; k++)
+                model.Serving.ScoreAll(user, scores.AsSpan(0, items));
+                if (slot.Filters.ExcludePurchased)
                 {
-                    ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
+                    PersonalizedScoring.ExcludePurchased(model, profile, scores.AsSpan(0, items));
                 }
-                ranked = Interests(context, model, scores.AsSpan(0, items), ranked, slot.Count);
-                return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot), model.Source, reason: null);
+                found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
             }
-            finally
+            else
             {
-                ArrayPool<int>.Shared.Return(top);
+                found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
             }
+            var ranked = new ScoredItem[found];
+            for (var k = 0; k < found; k++)
+            {
+                ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
+            }
+            ranked = Interests(context, model, user, scores.AsSpan(0, items), ranked, slot.Count);
+            return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot), model.Source, reason: null);
         }
         finally
         {
+            ArrayPool<int>.Shared.Return(top);
             ArrayPool<float>.Shared.Return(scores);
         }
     }
@@ -110,7 +117,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     /// categories take every third place of the list (from the second), the rest keeps the model's
     /// order, so interests show without replacing what the visitor did.
     /// </summary>
-    private static ScoredItem[] Interests(DecisionContext context, RecommendationModel model, ReadOnlySpan<float> scores, ScoredItem[] ranked, int count)
+    private static ScoredItem[] Interests(DecisionContext context, RecommendationModel model, ReadOnlySpan<float> user, ReadOnlySpan<float> scores, ScoredItem[] ranked, int count)
     {
         var interests = context.Profile?.Preferences.Interests;
         if (interests is not { Count: > 0 })
@@ -129,7 +136,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             var queue = new Queue<ScoredItem>(found);
             for (var k = 0; k < found; k++)
             {
-                queue.Enqueue(new ScoredItem(model.ItemIds[picks[k]], Math.Round(scores[picks[k]], 4)));
+                queue.Enqueue(new ScoredItem(model.ItemIds[picks[k]], Math.Round(model.Serving.Score(user, picks[k]), 4)));
             }
             var listed = new HashSet<string>(StringComparer.Ordinal);
             var result = new List<ScoredItem>(ranked.Length + found);
