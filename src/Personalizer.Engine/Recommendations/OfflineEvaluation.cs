@@ -375,6 +375,9 @@ public static class TopK
         return count;
     }
 
+    /// <summary>Scores per block of <see cref="AtLeast(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Span{int})"/>'s block maxima.</summary>
+    public const int Block = 16;
+
     /// <summary>
     /// The indexes of at least <paramref name="count"/> of the best finite scores (all of them when there are fewer),
     /// in index order, into <paramref name="result"/> (as long as <paramref name="scores"/>); returns how many. Cheaper
@@ -383,26 +386,31 @@ public static class TopK
     /// </summary>
     public static int AtLeast(ReadOnlySpan<float> scores, int count, Span<int> result)
     {
-        const int block = 16;
-        var blocks = scores.Length / block; // whole blocks give the threshold; the tail is compared with it like the rest
-        var threshold = float.NegativeInfinity;
-        if (blocks > count)
+        var blocks = (scores.Length + Block - 1) / Block;
+        var maxima = System.Buffers.ArrayPool<float>.Shared.Rent(blocks);
+        try
         {
-            var maxima = System.Buffers.ArrayPool<float>.Shared.Rent(blocks);
-            var best = System.Buffers.ArrayPool<int>.Shared.Rent(count);
-            try
-            {
-                BlockMaxima(scores, maxima.AsSpan(0, blocks));
-                if (Select(maxima.AsSpan(0, blocks), best.AsSpan(0, count)) == count)
-                {
-                    threshold = maxima[best[count - 1]];
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<float>.Shared.Return(maxima);
-                System.Buffers.ArrayPool<int>.Shared.Return(best);
-            }
+            BlockMaxima(scores, maxima.AsSpan(0, blocks));
+            return AtLeast(scores, maxima.AsSpan(0, blocks), count, result);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(maxima);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AtLeast(ReadOnlySpan{float}, int, Span{int})"/> given each block's maximum (block b holds scores
+    /// [16b, 16b + 16)); a maximum may be higher than its block's true one only at the cost of more candidates, never lower.
+    /// </summary>
+    public static int AtLeast(ReadOnlySpan<float> scores, ReadOnlySpan<float> maxima, int count, Span<int> result)
+    {
+        var threshold = float.NegativeInfinity;
+        if (count > 0 && maxima.Length > count)
+        {
+            var copy = maxima.Length <= 4096 ? stackalloc float[maxima.Length] : new float[maxima.Length];
+            maxima.CopyTo(copy);
+            threshold = KthLargest(copy, count);
         }
         var n = 0;
         var i = 0;
@@ -411,7 +419,7 @@ public static class TopK
             // A finite threshold: −∞ and NaN fail the comparison by themselves.
             var t = Vector512.Create(threshold);
             ref var first = ref MemoryMarshal.GetReference(scores);
-            for (; i + block <= scores.Length; i += block)
+            for (; i + Block <= scores.Length; i += Block)
             {
                 var mask = Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref first, (nuint)i), t).ExtractMostSignificantBits();
                 while (mask != 0)
@@ -432,23 +440,76 @@ public static class TopK
         return n;
     }
 
-    private static void BlockMaxima(ReadOnlySpan<float> scores, Span<float> maxima)
+    /// <summary>The k-th largest value (k ≥ 1), NaN counted as −∞; reorders <paramref name="values"/> (quickselect, O(n)).</summary>
+    public static float KthLargest(Span<float> values, int k)
     {
-        const int block = 16;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i]))
+            {
+                values[i] = float.NegativeInfinity;
+            }
+        }
+        var target = k - 1; // position in descending order
+        var low = 0;
+        var high = values.Length - 1;
+        while (low < high)
+        {
+            // Median of three as pivot, then Hoare's partition into [low, j] ≥ pivot ≥ [j + 1, high].
+            var mid = low + ((high - low) / 2);
+            var pivot = Median(values[low], values[mid], values[high]);
+            var i = low - 1;
+            var j = high + 1;
+            while (true)
+            {
+                do
+                {
+                    i++;
+                }
+                while (values[i] > pivot);
+                do
+                {
+                    j--;
+                }
+                while (values[j] < pivot);
+                if (i >= j)
+                {
+                    break;
+                }
+                (values[i], values[j]) = (values[j], values[i]);
+            }
+            if (target <= j)
+            {
+                high = j;
+            }
+            else
+            {
+                low = j + 1;
+            }
+        }
+        return values[target];
+    }
+
+    private static float Median(float a, float b, float c) => a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+
+    /// <summary>Each block's highest score (a partial last block: of the scores it has).</summary>
+    public static void BlockMaxima(ReadOnlySpan<float> scores, Span<float> maxima)
+    {
+        var whole = scores.Length / Block;
+        var b = 0;
         if (Vector512.IsHardwareAccelerated)
         {
             ref var first = ref MemoryMarshal.GetReference(scores);
-            for (var b = 0; b < maxima.Length; b++)
+            for (; b < whole; b++)
             {
-                // A NaN makes its block's maximum NaN, which Select passes over: the threshold only gets safer.
-                maxima[b] = MaxOf(Vector512.LoadUnsafe(ref first, (nuint)(b * block)));
+                // A NaN makes its block's maximum NaN, which counts as −∞: the threshold only gets safer.
+                maxima[b] = MaxOf(Vector512.LoadUnsafe(ref first, (nuint)(b * Block)));
             }
-            return;
         }
-        for (var b = 0; b < maxima.Length; b++)
+        for (; b * Block < scores.Length; b++)
         {
             var max = float.NegativeInfinity;
-            foreach (var s in scores.Slice(b * block, block))
+            foreach (var s in scores.Slice(b * Block, Math.Min(Block, scores.Length - (b * Block))))
             {
                 max = s > max ? s : max;
             }
@@ -456,7 +517,8 @@ public static class TopK
         }
     }
 
-    private static float MaxOf(Vector512<float> v)
+    /// <summary>The highest of 16 lanes.</summary>
+    public static float MaxOf(Vector512<float> v)
     {
         var half = Vector256.Max(v.GetLower(), v.GetUpper());
         var quarter = Vector128.Max(half.GetLower(), half.GetUpper());

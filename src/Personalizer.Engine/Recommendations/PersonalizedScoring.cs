@@ -109,16 +109,19 @@ public static class PersonalizedScoring
     {
         var serving = model.Serving;
         var items = model.ItemIds.Length;
-        serving.ScoreApproximate(user, scores);
-        if (excludePurchased)
-        {
-            ExcludePurchased(model, profile, scores);
-        }
+        var blocks = serving.Blocks;
+        var maxima = ArrayPool<float>.Shared.Rent(blocks);
         var candidates = ArrayPool<int>.Shared.Rent(items);
         try
         {
+            serving.ScoreApproximate(user, scores, maxima);
+            if (excludePurchased && ExcludePurchased(model, profile, scores))
+            {
+                // A bought item may have been its block's best: those blocks' maxima again, without it.
+                TopK.BlockMaxima(scores[..items], maxima.AsSpan(0, blocks));
+            }
             // Every item at least as good, by approximate score, as the best (2k + 32) items' weakest block.
-            var found = TopK.AtLeast(scores[..items], (2 * top.Length) + 32, candidates);
+            var found = TopK.AtLeast(scores[..items], maxima.AsSpan(0, blocks), (2 * top.Length) + 32, candidates);
             var exact = ArrayPool<float>.Shared.Rent(found);
             try
             {
@@ -141,17 +144,20 @@ public static class PersonalizedScoring
         finally
         {
             ArrayPool<int>.Shared.Return(candidates);
+            ArrayPool<float>.Shared.Return(maxima);
         }
     }
 
-    /// <summary>Purchased items to −∞.</summary>
-    public static void ExcludePurchased(RecommendationModel model, VisitorProfile profile, Span<float> scores)
+    /// <summary>Purchased items to −∞; true when there were any.</summary>
+    public static bool ExcludePurchased(RecommendationModel model, VisitorProfile profile, Span<float> scores)
     {
+        var any = false;
         foreach (var t in profile.Items)
         {
             if (t.Purchases > 0 && model.ItemIndex.TryGetValue(t.ItemId, out var index))
             {
                 scores[index] = float.NegativeInfinity;
+                any = true;
             }
         }
         if (profile.Items.Count == 0)
@@ -161,9 +167,11 @@ public static class PersonalizedScoring
                 if (model.ItemIndex.TryGetValue(id, out var index))
                 {
                     scores[index] = float.NegativeInfinity;
+                    any = true;
                 }
             }
         }
+        return any;
     }
 
     private static void Add(RecommendationModel model, string itemId, float weight, Span<int> indexes, Span<float> weights, ref int n)

@@ -27,7 +27,7 @@ namespace Personalizer.Engine.Recommendations;
 public sealed class ServingIndex
 {
     /// <summary>Items per block of the 8-bit layout.</summary>
-    private const int Block = 16;
+    private const int Block = TopK.Block;
 
     /// <summary>Factor pairs per item (factors rounded up to even).</summary>
     private readonly int _stride;
@@ -183,18 +183,34 @@ public sealed class ServingIndex
         }
     }
 
-    /// <summary>Approximate scores of every item from the 8-bit factors (exact ones where no SIMD is available).</summary>
+    /// <summary>Blocks of <see cref="TopK.Block"/> items: the length of the maxima the approximate scores come with.</summary>
+    public int Blocks => (Items + Block - 1) / Block;
+
+    /// <summary>Approximate scores of every item (<see cref="ScoreApproximate(ReadOnlySpan{float}, Span{float}, Span{float})"/> without the maxima).</summary>
     public void ScoreApproximate(ReadOnlySpan<float> user, Span<float> scores)
+    {
+        var maxima = System.Buffers.ArrayPool<float>.Shared.Rent(Blocks);
+        ScoreApproximate(user, scores, maxima);
+        System.Buffers.ArrayPool<float>.Shared.Return(maxima);
+    }
+
+    /// <summary>
+    /// Approximate scores of every item from the 8-bit factors (exact ones where no SIMD is available), and
+    /// each block's highest score into <paramref name="maxima"/> (length <see cref="Blocks"/>).
+    /// </summary>
+    public void ScoreApproximate(ReadOnlySpan<float> user, Span<float> scores, Span<float> maxima)
     {
         if (!Avx2.IsSupported)
         {
             ScoreAll(user, scores);
+            TopK.BlockMaxima(scores[..Items], maxima);
             return;
         }
         var max = MathF.Abs(TensorPrimitives.MaxMagnitude(user));
         if (max == 0)
         {
             scores[..Items].Clear();
+            maxima[..Blocks].Clear();
             return;
         }
         // The user vector as 16-bit integers, each factor pair as one 32-bit lane repeated; 127 × 32767 × f stays inside 32 bits.
@@ -208,15 +224,16 @@ public sealed class ServingIndex
         }
         if (Avx512BW.IsSupported)
         {
-            Score512(pairs, userScale, scores);
+            Score512(pairs, userScale, scores, maxima);
         }
         else
         {
             Score256(pairs, userScale, scores);
+            TopK.BlockMaxima(scores[..Items], maxima);
         }
     }
 
-    private unsafe void Score512(ReadOnlySpan<int> pairs, float userScale, Span<float> scores)
+    private unsafe void Score512(ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima)
     {
         var blocks = (Items + Block - 1) / Block;
         Span<float> last = stackalloc float[Block];
@@ -242,11 +259,14 @@ public sealed class ServingIndex
                 if ((b + 1) * Block <= Items)
                 {
                     result.Store(output + (b * Block));
+                    maxima[b] = TopK.MaxOf(result);
                 }
                 else
                 {
                     result.CopyTo(last);
-                    last[..(Items - (b * Block))].CopyTo(scores[(b * Block)..]);
+                    var tail = last[..(Items - (b * Block))];
+                    tail.CopyTo(scores[(b * Block)..]);
+                    maxima[b] = TensorPrimitives.Max(tail);
                 }
             }
         }

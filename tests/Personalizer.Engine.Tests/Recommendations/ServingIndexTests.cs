@@ -111,3 +111,53 @@ public sealed class ServingIndexTests(ITestOutputHelper output)
         Assert.True(recall >= approximateOnly, $"re-ranked {recall:F4} vs 8-bit alone {approximateOnly:F4}");
     }
 }
+
+public sealed class TopKTests
+{
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(116, 625)]
+    [InlineData(50, 1001)]
+    [InlineData(300, 300)]
+    public void KthLargestMatchesASortEvenWithTiesNegativeInfinityAndNaN(int k, int length)
+    {
+        var random = new Random(k + length);
+        var values = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            values[i] = (i % 11) switch
+            {
+                0 => float.NegativeInfinity,
+                1 => float.NaN,
+                2 => 0.5f, // many ties
+                _ => (float)random.NextDouble(),
+            };
+        }
+        var sorted = values.Select(v => float.IsNaN(v) ? float.NegativeInfinity : v).OrderDescending().ToArray();
+        Assert.Equal(sorted[k - 1], TopK.KthLargest(values.ToArray(), k));
+    }
+
+    [Fact]
+    public void AtLeastKeepsEveryScoreAsGoodAsTheCountthBestOnAnyOrderOfBlocks()
+    {
+        var random = new Random(3);
+        foreach (var ascending in new[] { false, true })
+        {
+            // Ascending: every block beats the last, the order that made a heap select slowest.
+            var scores = Enumerable.Range(0, 10_007).Select(i => ascending ? i + (float)random.NextDouble() : (float)random.NextDouble()).ToArray();
+            scores[17] = float.NegativeInfinity;
+            var found = new int[scores.Length];
+            var n = TopK.AtLeast(scores, 116, found);
+            var cut = scores.OrderDescending().ElementAt(115);
+            Assert.True(n >= 116, $"{n} candidates");
+            var kept = found.Take(n).ToHashSet();
+            for (var i = 0; i < scores.Length; i++)
+            {
+                if (scores[i] >= cut)
+                {
+                    Assert.Contains(i, kept);
+                }
+            }
+        }
+    }
+}
