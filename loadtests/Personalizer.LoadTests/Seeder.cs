@@ -4,9 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Personalizer.Engine;
+using Personalizer.Engine.Archive;
 using Personalizer.Engine.Catalog;
 using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Events;
+using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Recommendations;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Sites;
@@ -32,7 +34,6 @@ internal static class Seeder
             o.SeedDemo = false;
             o.CheckpointIntervalSeconds = 0;
             o.Faster.MemoryMb = memoryMb;
-            o.Faster.IndexMb = 128;
             o.Recommendations.TrainIntervalMinutes = 0;
             o.Sites[Site] = new SiteOptions { SiteKeys = ["demo-site-key"], AdminKeys = ["demo-admin-key"] };
         });
@@ -103,6 +104,10 @@ internal static class Seeder
 
         var model = await host.Services.GetRequiredService<ModelTraining>().TrainAsync(Site, ct);
         log.WriteLine($"model {model?.Version} trained on {model?.Interactions} interactions in {model?.TrainingSeconds} s; total {watch.Elapsed.TotalSeconds:F1} s");
+        // Steady state, as a shop's service has it: the seeded events archived and out of the log, the profile log compacted.
+        await host.Services.GetRequiredService<Ledger>().CheckpointAsync(ct);
+        var pass = await host.Services.GetRequiredService<Archiver>().RunOnceAsync(ct);
+        log.WriteLine($"archived {pass.Rows} events; profile log compacted by {pass.Compacted >> 20} MiB; total {watch.Elapsed.TotalSeconds:F1} s");
         await host.StopAsync(ct);
         log.WriteLine($"checkpointed; the data folder is ready: {dataPath}");
     }
