@@ -88,12 +88,18 @@ public static class PersonalizedScoring
         {
             return false;
         }
+        ScoreAll(model, profile, user, excludePurchased, scores);
+        return true;
+    }
+
+    /// <summary>Exact scores of every item for a user vector; purchased items get −∞ when <paramref name="excludePurchased"/>.</summary>
+    public static void ScoreAll(RecommendationModel model, VisitorProfile profile, ReadOnlySpan<float> user, bool excludePurchased, Span<float> scores)
+    {
         model.Serving.ScoreAll(user, scores);
         if (excludePurchased)
         {
             ExcludePurchased(model, profile, scores);
         }
-        return true;
     }
 
     /// <summary>How many of the ranking a list of <paramref name="count"/> asks for: enough that the usual filters (bought, in the cart, out of stock) leave a full list.</summary>

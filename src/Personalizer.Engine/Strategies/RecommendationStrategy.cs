@@ -86,11 +86,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             int found;
             if (slot.Filters.IsNarrowing)
             {
-                model.Serving.ScoreAll(user, scores.AsSpan(0, items));
-                if (slot.Filters.ExcludePurchased)
-                {
-                    PersonalizedScoring.ExcludePurchased(model, profile, scores.AsSpan(0, items));
-                }
+                PersonalizedScoring.ScoreAll(model, profile, user, slot.Filters.ExcludePurchased, scores.AsSpan(0, items));
                 found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
             }
             else
