@@ -324,9 +324,10 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             WriteRaw(MarkerKey, bytes);
             // Initiated synchronously inside these calls, so every write completed before is part of it.
             var faults = _checkpointFaults.Count;
+            var incremental = !full && IncrementalAllowed();
             checkpoint = full
                 ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
-                : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, cancellationToken: ct).AsTask();
+                : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, tryIncremental: incremental, cancellationToken: ct).AsTask();
             _checkpoint = CompleteAsync(checkpoint, full, faults);
         }
         finally
@@ -352,17 +353,31 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             }
         }
         var (success, token) = await checkpoint.ConfigureAwait(false);
+        // An incremental snapshot keeps the token of the full snapshot it appends its delta to.
+        var delta = _keptLogCheckpoints.Count > 0 && _keptLogCheckpoints[^1] == token;
         if (!success)
         {
+            _fullSnapshotNext = true;
             return false;
         }
         if (_checkpointFaults.Count != faultsBefore)
         {
-            // FASTER reported success, but a write of this checkpoint failed: it must never be recovered.
+            // FASTER reported success, but a write of this checkpoint failed: it must never be recovered. A failed
+            // delta is cut off by its block checksums, so its base still recovers to the delta before; only a
+            // full snapshot of its own is removed. Either way, no delta is appended until a full snapshot stands.
             Log.CheckpointWriteFailed(_logger, token, _checkpointFaults.LastError);
-            _checkpoints.Purge(token);
+            _fullSnapshotNext = true;
+            if (!delta)
+            {
+                _checkpoints.Purge(token);
+            }
             return false;
         }
+        if (delta)
+        {
+            return true;
+        }
+        _fullSnapshotNext = false;
         if (Interlocked.Exchange(ref _compactedSinceCheckpoint, 0) == 1)
         {
             // This checkpoint deleted the log files before the compacted start, which older checkpoints still
@@ -377,6 +392,22 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether the next log checkpoint may be a delta over the last full snapshot (records changed or added since),
+    /// rather than a copy of the whole in-memory log. A full snapshot is taken instead after a failed checkpoint,
+    /// after a compaction or purge (the old snapshot would hold dropped or erased bytes, and point into deleted
+    /// files), and once the deltas reach <see cref="DeltaFraction"/> of the log's in-memory size (recovery replays
+    /// every delta, and the base keeps the space of what they replaced).
+    /// </summary>
+    private bool IncrementalAllowed() =>
+        !_fullSnapshotNext
+        && Volatile.Read(ref _compactedSinceCheckpoint) == 0
+        && _keptLogCheckpoints.Count > 0
+        && _store.IncrementalSnapshotTailAddress < (long)(DeltaFraction * (_store.Log.TailAddress - _store.Log.HeadAddress));
+
+    private const double DeltaFraction = 0.5;
+    private bool _fullSnapshotNext = true;
 
     /// <summary>Keeps the new checkpoint and the one before it; removes every older one of its kind.</summary>
     private void Keep(List<Guid> kept, Guid token, bool index)
