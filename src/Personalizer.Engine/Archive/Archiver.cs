@@ -21,7 +21,26 @@ public sealed record ArchiveSettings(string Root, string StatePath, ArchiveOptio
 public sealed partial class Archiver(
     Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, IProfileStore store, RetentionOptions retention, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
 {
-    private const int MaxRecordsPerFile = 50_000;
+    /// <summary>Rows (events, served slots) held in memory at once: a pass over a busy minute is written as several files a day.</summary>
+    private const int MaxRowsPerBatch = 25_000;
+
+    private static int RowsOf(LogRecord record)
+    {
+        switch (record)
+        {
+            case EventBatchRecord events:
+                return events.Events.Length;
+            case ImpressionBatchRecord impressions:
+                var slots = 0;
+                foreach (var impression in impressions.Impressions)
+                {
+                    slots += impression.Slots.Length;
+                }
+                return slots;
+            default:
+                return 1;
+        }
+    }
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _running = new(1, 1);
     private ArchiveState _state = ArchiveState.Load(settings.StatePath);
@@ -138,13 +157,16 @@ public sealed partial class Archiver(
         {
             var from = Math.Max(_state.Address, log.BeginAddress);
             var batch = new List<(long Seq, LogRecord Record)>();
+            var rows = 0;
             foreach (var entry in LogReader.Read(log, types, from, until: checkpoint.ReplayFrom, ct: ct))
             {
                 batch.Add(entry);
-                if (batch.Count >= MaxRecordsPerFile)
+                rows += RowsOf(entry.Record);
+                if (rows >= MaxRowsPerBatch)
                 {
                     pass.Rows += Archive(batch, pass);
                     batch.Clear();
+                    rows = 0;
                 }
             }
             pass.Rows += Archive(batch, pass);

@@ -334,12 +334,25 @@ public sealed class EventArchive(ArchiveLayout layout)
         return command.ExecuteReader();
     }
 
+    /// <summary>
+    /// An in-process DuckDB held to a small footprint beside the service: one thread (the other core serves
+    /// requests) and <see cref="MemoryLimitMb"/> of memory, beyond which sorts, joins and tables spill to a
+    /// temporary folder. Its defaults (every core, 80 % of the machine's memory) would take the service's share.
+    /// </summary>
     public static DuckDBConnection Open()
     {
         var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
+        Directory.CreateDirectory(TempDirectory);
+        Execute(connection, $"SET memory_limit = '{MemoryLimitMb}MB'");
+        Execute(connection, "SET threads = 1");
+        Execute(connection, $"SET temp_directory = {ArchiveLayout.Quote(TempDirectory)}");
         return connection;
     }
+
+    public const int MemoryLimitMb = 160;
+
+    private static readonly string TempDirectory = Path.Combine(Path.GetTempPath(), "personalizer-duckdb");
 
     private static string Source(IReadOnlyList<string> files) =>
         $"read_parquet({ArchiveLayout.QuoteList(files)}, hive_partitioning = true, union_by_name = true)";

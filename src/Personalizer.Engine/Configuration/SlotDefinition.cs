@@ -104,16 +104,25 @@ public static class FallbackSteps
 [MessagePackObject]
 public sealed class SlotVariant
 {
-    private JsonElement? _content;
+    private JsonDocument? _content;
 
     [Key(0)] public string Id { get; init; } = "";
     /// <summary>The variant's content, a JSON object, as UTF-8 text.</summary>
     [Key(1)] public string ContentJson { get; init; } = "{}";
     [Key(2)] public string[] Tags { get; init; } = [];
 
-    /// <summary>Parsed once; a <see cref="JsonElement"/> over an immutable document is safe to share.</summary>
+    /// <summary>
+    /// Parsed once; a <see cref="JsonElement"/> over an immutable document is safe to share. The document is
+    /// published by reference (a <c>JsonElement?</c> field could be read half-written by a concurrent first use).
+    /// </summary>
     [IgnoreMember]
-    public JsonElement Content => _content ??= JsonDocument.Parse(ContentJson).RootElement;
+    public JsonElement Content => (Volatile.Read(ref _content) ?? Parse()).RootElement;
+
+    private JsonDocument Parse()
+    {
+        var parsed = JsonDocument.Parse(ContentJson);
+        return Interlocked.CompareExchange(ref _content, parsed, null) ?? parsed;
+    }
 }
 
 [MessagePackObject]
