@@ -338,21 +338,23 @@ public sealed class EventArchive(ArchiveLayout layout)
     /// An in-process DuckDB held to a small footprint beside the service: one thread (the other core serves
     /// requests) and <see cref="MemoryLimitMb"/> of memory, beyond which sorts, joins and tables spill to a
     /// temporary folder. Its defaults (every core, 80 % of the machine's memory) would take the service's share.
+    /// Each connection is a database of its own and numbers its spill files from zero, so each gets its own folder
+    /// (created by DuckDB only when it spills).
     /// </summary>
     public static DuckDBConnection Open()
     {
         var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
-        Directory.CreateDirectory(TempDirectory);
+        var spill = Path.Combine(Directory.CreateDirectory(SpillRoot).FullName, Guid.NewGuid().ToString("N"));
         Execute(connection, $"SET memory_limit = '{MemoryLimitMb}MB'");
         Execute(connection, "SET threads = 1");
-        Execute(connection, $"SET temp_directory = {ArchiveLayout.Quote(TempDirectory)}");
+        Execute(connection, $"SET temp_directory = {ArchiveLayout.Quote(spill)}");
         return connection;
     }
 
-    public const int MemoryLimitMb = 160;
+    private const int MemoryLimitMb = 160;
 
-    private static readonly string TempDirectory = Path.Combine(Path.GetTempPath(), "personalizer-duckdb");
+    private static readonly string SpillRoot = Path.Combine(Path.GetTempPath(), "personalizer-duckdb");
 
     private static string Source(IReadOnlyList<string> files) =>
         $"read_parquet({ArchiveLayout.QuoteList(files)}, hive_partitioning = true, union_by_name = true)";

@@ -39,6 +39,25 @@ public sealed class ArchiveTests : IDisposable
     private List<Personalizer.Engine.Events.TrackedEvent> History(string site = "demo") =>
         [.. _app.Services.GetRequiredService<EventHistory>().Read(site).SelectMany(r => r.Record is EventBatchRecord b ? b.Events : [])];
 
+    /// <summary>DuckDB beside the service is held to a small memory limit: a sort larger than it spills to disk and completes.</summary>
+    [Fact]
+    public void ASortLargerThanTheMemoryLimitSpillsAndCompletes()
+    {
+        using var connection = EventArchive.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT current_setting('threads')";
+        Assert.Equal(1L, Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        // A table of 20 M rows written in sorted order: the sort and the table are several times the 160 MB limit.
+        command.CommandText = "CREATE TEMP TABLE sorted AS SELECT i, random() AS r FROM range(20000000) t(i) ORDER BY r";
+        command.ExecuteNonQuery();
+        command.CommandText = "SELECT count(*), max(i), min(r) <= max(r) FROM sorted";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(20_000_000L, reader.GetInt64(0));
+        Assert.Equal(19_999_999L, reader.GetInt64(1));
+        Assert.True(reader.GetBoolean(2));
+    }
+
     [Fact]
     public async Task CheckpointedRecordsMoveToParquetAndTheLogIsTruncated()
     {

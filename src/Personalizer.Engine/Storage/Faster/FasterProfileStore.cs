@@ -403,7 +403,6 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     private bool IncrementalAllowed() =>
         !_fullSnapshotNext
         && Volatile.Read(ref _compactedSinceCheckpoint) == 0
-        && _keptLogCheckpoints.Count > 0
         && _store.IncrementalSnapshotTailAddress < (long)(DeltaFraction * (_store.Log.TailAddress - _store.Log.HeadAddress));
 
     private const double DeltaFraction = 0.5;
