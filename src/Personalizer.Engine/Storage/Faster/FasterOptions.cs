@@ -30,4 +30,11 @@ public sealed class FasterOptions
     /// <summary>The profile log is compacted once it is larger than this, in MiB (and than twice what stayed live at the last compaction).</summary>
     [Range(1, 1 << 20)]
     public int CompactAboveMb { get; set; } = 512;
+
+    /// <summary>
+    /// FASTER sessions kept for reads. A read that has to go to disk holds its session until the I/O completes
+    /// (asynchronously), so this many reads can wait on disk at once while the others go on from memory.
+    /// </summary>
+    [Range(1, 256)]
+    public int ReadSessions { get; set; } = 16;
 }

@@ -14,10 +14,12 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// <summary>
 /// Profiles in an embedded FASTER key-value store: variable-length <see cref="SpanByte"/> keys and
 /// MessagePack values, a hybrid log that keeps the hot part in memory and the rest on disk, and
-/// CPR checkpoints. A FASTER session is single-threaded, and a CPR checkpoint completes only once every
-/// session has moved to the new version; so the store keeps one session behind a gate. An in-memory
-/// operation holds the gate for well under a microsecond, and one session can be refreshed while a
-/// checkpoint completes (idle pooled sessions would hold it up indefinitely).
+/// CPR checkpoints. A FASTER session is single-threaded. Writes, compaction and checkpoints go one at a time
+/// through one writer session behind a gate (a profile's revision check and its event-id claims are read and
+/// written together); reads take a session of their own from a pool (<see cref="SessionPool"/>) and complete
+/// a read that goes to disk asynchronously, so one cold read holds up neither the other reads nor the writer.
+/// FASTER's lock table keeps a read beside a write of the same key whole. A CPR checkpoint completes only once
+/// every session has moved to the new version, so while one runs the idle sessions are refreshed every millisecond.
 /// The gate is taken at once when free and awaited otherwise, never waited for on a thread: an operation
 /// that drives a checkpoint phase can block on file I/O whose completion needs a pool thread, and
 /// threads parked on a lock behind it would starve the pool that has to complete it. Counters live in the same
@@ -31,7 +33,8 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     private FasterKV<SpanByte, SpanByte> _store = null!;
     private WatchedDevice _device = null!;
     private readonly SpanByteFunctions<Empty> _functions = new();
-    private Session _session = null!;
+    private Session _session = null!; // the writer's, used under the gate
+    private SessionPool _readers = null!;
     private DeviceLogCommitCheckpointManager _checkpoints = null!;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _directory;
@@ -77,10 +80,12 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             TryRecoverLatest = false,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
+        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(), _options.ReadSessions);
     }
 
     private void Close()
     {
+        _readers.Dispose();
         _session.Dispose();
         _store.Dispose();
         _device.Dispose();
@@ -90,6 +95,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// <summary>Write errors of the profile log itself (not of checkpoints) since start: such a page is never retried by FASTER.</summary>
     public long LogWriteErrors => _logFaults.Count;
 
+    /// <summary>Reads since start that went to disk (completed asynchronously on a pooled session).</summary>
+    public long DiskReads => Interlocked.Read(ref _diskReads);
+
+    private long _diskReads;
+
     public long MemoryBytes => _store.Log.MemorySizeBytes + (_store.IndexSize + _store.OverflowBucketCount) * 64;
 
     public bool IsShared => false;
@@ -97,7 +107,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     public bool IsReachable => true;
 
     public ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default) =>
-        Decode<VisitorProfile>(Gated((site, visitorId), static (s, a) => s.ReadBytes(StoreKeys.Profile, a.site, a.visitorId), ct));
+        Decode<VisitorProfile>(Read(StoreKeys.Profile, site, visitorId, ct));
 
     public ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
@@ -176,8 +186,13 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     public ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default) =>
         Done(Gated((site, visitorId), static (s, a) => s.Delete(StoreKeys.Profile, a.site, a.visitorId), ct));
 
-    public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default) =>
-        Gated((site, visitorId, eventId), static (s, a) => s.ReadClaim(a.site, a.visitorId, a.eventId), ct);
+    public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default)
+    {
+        var read = Read(StoreKeys.EventId, site, EventKeyId(visitorId, eventId), ct);
+        return read.IsCompletedSuccessfully ? ValueTask.FromResult(Claim(read.Result)) : ClaimAsync(read);
+
+        static async ValueTask<EventClaim?> ClaimAsync(ValueTask<(IMemoryOwner<byte>? Owner, int Length)> read) => Claim(await read.ConfigureAwait(false));
+    }
 
     public ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default) =>
         Gated((site, visitorId, eventId, claim), static (s, a) =>
@@ -193,9 +208,12 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// <summary>Event ids are unique per visitor; '/' is not allowed in ids, so the pair is unambiguous.</summary>
     private static string EventKeyId(string visitorId, string eventId) => visitorId + "/" + eventId;
 
-    private EventClaim? ReadClaim(string site, string visitorId, string eventId)
+    private EventClaim? ReadClaim(string site, string visitorId, string eventId) =>
+        Claim(ReadBytes(StoreKeys.EventId, site, EventKeyId(visitorId, eventId)));
+
+    private static EventClaim? Claim((IMemoryOwner<byte>? Owner, int Length) read)
     {
-        var (owner, length) = ReadBytes(StoreKeys.EventId, site, EventKeyId(visitorId, eventId));
+        var (owner, length) = read;
         if (owner is null)
         {
             return null;
@@ -211,7 +229,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node, At = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
 
     public ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
-        Decode<string>(Gated((site, customerId), static (s, a) => s.ReadBytes(StoreKeys.Customer, a.site, a.customerId), ct));
+        Decode<string>(Read(StoreKeys.Customer, site, customerId, ct));
 
     public ValueTask PutCustomerVisitorAsync(string site, string customerId, string visitorId, CancellationToken ct = default)
     {
@@ -342,6 +360,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         while (!checkpoint.IsCompleted)
         {
             await Task.WhenAny(checkpoint, Task.Delay(1)).ConfigureAwait(false);
+            _readers.RefreshIdle();
             await _gate.WaitAsync().ConfigureAwait(false);
             try
             {
@@ -544,7 +563,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         var bags = new IReadOnlyDictionary<string, double>[keys.Count];
         for (var i = 0; i < bags.Length; i++)
         {
-            bags[i] = (await Decode<StoredCounters>(Gated((site, key: keys[i]), static (s, a) => s.ReadBytes(StoreKeys.Counter, a.site, a.key), ct)).ConfigureAwait(false))?.Fields ?? Empty;
+            bags[i] = (await Decode<StoredCounters>(Read(StoreKeys.Counter, site, keys[i], ct)).ConfigureAwait(false))?.Fields ?? Empty;
         }
         return bags;
     }
@@ -615,7 +634,78 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
     }
 
-    // Below: FASTER operations; the caller holds the gate.
+    /// <summary>A read on a pooled session: completed at once from memory, or asynchronously when it goes to disk.</summary>
+    private ValueTask<(IMemoryOwner<byte>? Owner, int Length)> Read(byte kind, string site, string id, CancellationToken ct) =>
+        _readers.TryTake(out var session) ? ReadWith(session, kind, site, id) : ReadAfterWaitAsync(kind, site, id, ct);
+
+    private async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> ReadAfterWaitAsync(byte kind, string site, string id, CancellationToken ct)
+    {
+        var session = await _readers.TakeAsync(ct).ConfigureAwait(false);
+        return await ReadWith(session, kind, site, id).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads with <paramref name="session"/> and returns it to the pool once the read is complete.</summary>
+    private ValueTask<(IMemoryOwner<byte>? Owner, int Length)> ReadWith(Session session, byte kind, string site, string id)
+    {
+        var pending = false;
+        try
+        {
+            var max = StoreKeys.MaxLength(site, id);
+            var key = max <= 512 ? stackalloc byte[max] : new byte[max];
+            var result = StartRead(session, key[..StoreKeys.Write(key, kind, site, id)], out pending);
+            if (!pending)
+            {
+                return ValueTask.FromResult(result);
+            }
+        }
+        finally
+        {
+            if (!pending)
+            {
+                _readers.Return(session);
+            }
+        }
+        Interlocked.Increment(ref _diskReads);
+        return CompleteReadAsync(session);
+    }
+
+    /// <summary>FASTER has copied the key of a pending read, so the caller's key may go.</summary>
+    private static unsafe (IMemoryOwner<byte>? Owner, int Length) StartRead(Session session, ReadOnlySpan<byte> key, out bool pending)
+    {
+        fixed (byte* k = key)
+        {
+            var keySpan = SpanByte.FromPointer(k, key.Length);
+            SpanByteAndMemory output = default;
+            var status = session.Read(ref keySpan, ref output);
+            pending = status.IsPending;
+            return pending ? default : Result(status, output);
+        }
+    }
+
+    private async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> CompleteReadAsync(Session session)
+    {
+        try
+        {
+            using var completed = await session.CompletePendingWithOutputsAsync().ConfigureAwait(false);
+            return completed.Next() ? Result(completed.Current.Status, completed.Current.Output) : default;
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
+    }
+
+    private static (IMemoryOwner<byte>? Owner, int Length) Result(Status status, SpanByteAndMemory output)
+    {
+        if (!status.Found || output.IsSpanByte)
+        {
+            output.Memory?.Dispose();
+            return (null, 0);
+        }
+        return (output.Memory, output.Length);
+    }
+
+    // Below: FASTER operations of the writer; the caller holds the gate.
 
     private (IMemoryOwner<byte>? Owner, int Length) ReadBytes(byte kind, string site, string id)
     {
@@ -643,12 +733,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
                     }
                 }
             }
-            if (!status.Found || output.IsSpanByte)
-            {
-                output.Memory?.Dispose();
-                return (null, 0);
-            }
-            return (output.Memory, output.Length);
+            return Result(status, output);
         }
     }
 
