@@ -424,7 +424,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         && Volatile.Read(ref _compactedSinceCheckpoint) == 0
         && _store.IncrementalSnapshotTailAddress < (long)(DeltaFraction * (_store.Log.TailAddress - _store.Log.HeadAddress));
 
-    private const double DeltaFraction = 0.5;
+    private const double DeltaFraction = 1.0;
     private bool _fullSnapshotNext = true;
 
     /// <summary>Keeps the new checkpoint and the one before it; removes every older one of its kind.</summary>
