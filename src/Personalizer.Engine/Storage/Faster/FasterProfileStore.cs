@@ -66,7 +66,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// </summary>
     private void Open()
     {
-        _device = new WatchedDevice(Devices.CreateLogDevice(Path.Combine(_directory, "profiles.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), _logFaults);
+        _device = new WatchedDevice(new FileDevice(Path.Combine(_directory, "profiles.log"), IoLane.Log, recoverDevice: true), _logFaults);
         _checkpoints = new DeviceLogCommitCheckpointManager(new WatchedDeviceFactory(_checkpointFaults), new DefaultCheckpointNamingScheme(_checkpointDir), removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
@@ -78,6 +78,9 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
             TryRecoverLatest = false,
+            // A snapshot's pages are written one at a time from a task of their own, not all at once: hundreds of
+            // 1 MB write-through writes queued together held the disk, and the CPU copying them, for seconds.
+            ThrottleCheckpointFlushDelayMs = 0,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
         _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(), _options.ReadSessions);
@@ -568,8 +571,15 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         return bags;
     }
 
+    private int _disposed;
+
+    /// <summary>Closes once: the container disposes this instance for each service it is registered as.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         try
         {
             await _checkpoint.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
