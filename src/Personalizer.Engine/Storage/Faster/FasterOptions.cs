@@ -4,9 +4,12 @@ namespace Personalizer.Engine.Storage.Faster;
 
 public sealed class FasterOptions
 {
-    /// <summary>Memory held by the in-memory part of the profile log, in MiB; older records live on disk.</summary>
+    /// <summary>
+    /// Memory held by the in-memory part of the profile log, in MiB; older records live on disk, and a read of
+    /// one completes asynchronously (from the OS page cache when it is warm, which RSS does not count).
+    /// </summary>
     [Range(4, 1 << 20)]
-    public int MemoryMb { get; set; } = 256;
+    public int MemoryMb { get; set; } = 128;
 
     /// <summary>Page size of the profile log, in KiB; a stored record never exceeds it.</summary>
     [Range(64, 1 << 20)]

@@ -18,7 +18,8 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// through one writer session behind a gate (a profile's revision check and its event-id claims are read and
 /// written together); reads take a session of their own from a pool (<see cref="SessionPool"/>) and complete
 /// a read that goes to disk asynchronously, so one cold read holds up neither the other reads nor the writer.
-/// FASTER's lock table keeps a read beside a write of the same key whole. A CPR checkpoint completes only once
+/// A read and a write of the same key take turns (<see cref="KeyStripes"/>); a profile read from disk is copied
+/// to the tail, so the writer's read of it, folding in the decide's impression, is in memory. A CPR checkpoint completes only once
 /// every session has moved to the new version, so while one runs the idle sessions are refreshed every millisecond.
 /// The gate is taken at once when free and awaited otherwise, never waited for on a thread: an operation
 /// that drives a checkpoint phase can block on file I/O whose completion needs a pool thread, and
@@ -34,7 +35,8 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     private WatchedDevice _device = null!;
     private readonly SpanByteFunctions<Empty> _functions = new();
     private Session _session = null!; // the writer's, used under the gate
-    private SessionPool _readers = null!;
+    private SessionPool _readers = null!; // profiles
+    private SessionPool _otherReaders = null!; // event-id claims, the customer index, counters
     private DeviceLogCommitCheckpointManager _checkpoints = null!;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _directory;
@@ -83,12 +85,18 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             ThrottleCheckpointFlushDelayMs = 0,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
-        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(), _options.ReadSessions);
+        // A profile read from disk is copied to the log's tail, so the writer's read of it (folding in the
+        // decide's impression, a moment later) is served from memory. Other records are not: a copied event-id
+        // claim would outlive the compaction that is to drop it.
+        var copyDiskReads = new ReadCopyOptions(ReadCopyFrom.Device, ReadCopyTo.MainLog);
+        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: copyDiskReads), _options.ReadSessions);
+        _otherReaders = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), Math.Max(2, _options.ReadSessions / 4));
     }
 
     private void Close()
     {
         _readers.Dispose();
+        _otherReaders.Dispose();
         _session.Dispose();
         _store.Dispose();
         _device.Dispose();
@@ -364,6 +372,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             await Task.WhenAny(checkpoint, Task.Delay(1)).ConfigureAwait(false);
             _readers.RefreshIdle();
+            _otherReaders.RefreshIdle();
             await _gate.WaitAsync().ConfigureAwait(false);
             try
             {
@@ -644,13 +653,20 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
     }
 
-    /// <summary>A read on a pooled session: completed at once from memory, or asynchronously when it goes to disk.</summary>
+    /// <summary>
+    /// A read on a pooled session, beside the writer and the other readers: completed at once when the record is in
+    /// memory, or asynchronously, without holding anything, when it goes to disk. A read is never issued while the
+    /// writer changes the same key (<see cref="KeyStripes"/>): readers beside a writer of one hot key spun on
+    /// FASTER's bucket latch (decide p99 47 ms for one visitor at 2,000/s, 5.7 ms when they took turns).
+    /// </summary>
     private ValueTask<(IMemoryOwner<byte>? Owner, int Length)> Read(byte kind, string site, string id, CancellationToken ct) =>
-        _readers.TryTake(out var session) ? ReadWith(session, kind, site, id) : ReadAfterWaitAsync(kind, site, id, ct);
+        Readers(kind).TryTake(out var session) ? ReadWith(session, kind, site, id) : ReadAfterWaitAsync(kind, site, id, ct);
+
+    private SessionPool Readers(byte kind) => kind == StoreKeys.Profile ? _readers : _otherReaders;
 
     private async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> ReadAfterWaitAsync(byte kind, string site, string id, CancellationToken ct)
     {
-        var session = await _readers.TakeAsync(ct).ConfigureAwait(false);
+        var session = await Readers(kind).TakeAsync(ct).ConfigureAwait(false);
         return await ReadWith(session, kind, site, id).ConfigureAwait(false);
     }
 
@@ -672,11 +688,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             if (!pending)
             {
-                _readers.Return(session);
+                Readers(kind).Return(session);
             }
         }
         Interlocked.Increment(ref _diskReads);
-        return CompleteReadAsync(session);
+        return CompleteReadAsync(Readers(kind), session);
     }
 
     /// <summary>FASTER has copied the key of a pending read, so the caller's key may go.</summary>
@@ -686,13 +702,17 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
             SpanByteAndMemory output = default;
-            var status = session.Read(ref keySpan, ref output);
+            Status status;
+            lock (KeyStripes.Of(key))
+            {
+                status = session.Read(ref keySpan, ref output);
+            }
             pending = status.IsPending;
             return pending ? default : Result(status, output);
         }
     }
 
-    private async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> CompleteReadAsync(Session session)
+    private static async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> CompleteReadAsync(SessionPool pool, Session session)
     {
         try
         {
@@ -701,7 +721,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
         finally
         {
-            _readers.Return(session);
+            pool.Return(session);
         }
     }
 
@@ -762,7 +782,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var valueSpan = SpanByte.FromPointer(v, value.Length);
-            var status = _session.Upsert(ref keySpan, ref valueSpan);
+            Status status;
+            lock (KeyStripes.Of(key))
+            {
+                status = _session.Upsert(ref keySpan, ref valueSpan);
+            }
             if (status.IsPending)
             {
                 _session.CompletePending(wait: true);
@@ -778,7 +802,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, length);
-            var status = _session.Delete(ref keySpan);
+            Status status;
+            lock (KeyStripes.Of(key[..length]))
+            {
+                status = _session.Delete(ref keySpan);
+            }
             if (status.IsPending)
             {
                 _session.CompletePending(wait: true);
@@ -843,5 +871,27 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     {
         [Key(0)] public long ReplayFrom { get; set; }
         [Key(1)] public long LastSeq { get; set; }
+    }
+
+    /// <summary>
+    /// Locks by key hash: a read is issued, and the writer upserts or deletes, holding the key's stripe, so a read
+    /// never runs beside a change of its own key. Held for the in-memory part of one FASTER call (a read that goes
+    /// to disk completes outside it), so a plain monitor serves.
+    /// </summary>
+    private static class KeyStripes
+    {
+        private static readonly object[] Stripes = Create(64);
+
+        private static object[] Create(int count)
+        {
+            var stripes = new object[count];
+            for (var i = 0; i < count; i++)
+            {
+                stripes[i] = new object();
+            }
+            return stripes;
+        }
+
+        public static object Of(ReadOnlySpan<byte> key) => Stripes[(int)(System.IO.Hashing.XxHash32.HashToUInt32(key) & (uint)(Stripes.Length - 1))];
     }
 }

@@ -225,7 +225,21 @@ internal sealed class IoRequest(FileDevice device, int segment, bool write, long
         ThreadPool.UnsafeQueueUserWorkItem(static r => r.Callback(), this, preferLocal: false);
     }
 
-    private void Callback() => callback(_error, _done, context);
+    /// <summary>
+    /// FASTER's managed device runs its callbacks inside a task, where an exception (a callback that meets a store
+    /// already disposed, say) is dropped with the task; here it would end the process, so it is dropped and counted.
+    /// </summary>
+    private void Callback()
+    {
+        try
+        {
+            callback(_error, _done, context);
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref IoThreads.CallbackFailures);
+        }
+    }
 }
 
 /// <summary>
@@ -239,6 +253,9 @@ internal sealed class IoThreads
     public static readonly IoThreads Reads = new("fs-read", 2);
     public static readonly IoThreads LogWrites = new("fs-log", 2);
     public static readonly IoThreads CheckpointWrites = new("fs-ckpt", 2);
+
+    /// <summary>Completion callbacks that threw since start (FASTER's, after its store was disposed).</summary>
+    public static long CallbackFailures;
 
     private readonly BlockingCollection<IoRequest> _queue = new(new ConcurrentQueue<IoRequest>());
 
