@@ -305,6 +305,9 @@ public abstract class RedisContractTestsBase(string configuration) : StoreContra
     {
         var connection = new RedisConnection(Options);
         _connections.Add(connection);
+        // The connection may still be completing its handshake when the constructor returns (it does not abort
+        // on a slow connect, so a node starts while Redis is away); a contract test needs it up.
+        Assert.True(SpinWait.SpinUntil(() => connection.IsConnected, TimeSpan.FromSeconds(30)), "Redis did not connect within 30 s");
         return connection;
     }
 
