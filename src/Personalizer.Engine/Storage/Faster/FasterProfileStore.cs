@@ -18,8 +18,7 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// through one writer session behind a gate (a profile's revision check and its event-id claims are read and
 /// written together); reads take a session of their own from a pool (<see cref="SessionPool"/>) and complete
 /// a read that goes to disk asynchronously, so one cold read holds up neither the other reads nor the writer.
-/// A read and a write of the same key take turns (<see cref="KeyStripes"/>); a profile read from disk is copied
-/// to the tail, so the writer's read of it, folding in the decide's impression, is in memory. A CPR checkpoint completes only once
+/// A read and a write of the same key take turns (<see cref="KeyStripes"/>). A CPR checkpoint completes only once
 /// every session has moved to the new version, so while one runs the idle sessions are refreshed every millisecond.
 /// The gate is taken at once when free and awaited otherwise, never waited for on a thread: an operation
 /// that drives a checkpoint phase can block on file I/O whose completion needs a pool thread, and
@@ -85,11 +84,9 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             ThrottleCheckpointFlushDelayMs = 0,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
-        // A profile read from disk is copied to the log's tail, so the writer's read of it (folding in the
-        // decide's impression, a moment later) is served from memory. Other records are not: a copied event-id
-        // claim would outlive the compaction that is to drop it.
-        var copyDiskReads = new ReadCopyOptions(ReadCopyFrom.Device, ReadCopyTo.MainLog);
-        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: copyDiskReads), _options.ReadSessions);
+        // Reads from disk are not copied to the tail (FASTER's ReadCopyOptions): with copies, the disk-full
+        // trials recovered profiles that had lost acknowledged events.
+        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), _options.ReadSessions);
         _otherReaders = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), Math.Max(2, _options.ReadSessions / 4));
     }
 
@@ -351,6 +348,9 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
                 return false;
             }
             WriteRaw(MarkerKey, bytes);
+            // After a compaction or purge the next checkpoint writes the index too: the next checkpoint deletes the
+            // log files before the new start, and an older index checkpoint would be recovered by replaying them.
+            full |= Volatile.Read(ref _compactedSinceCheckpoint) == 1;
             // Initiated synchronously inside these calls, so every write completed before is part of it.
             var faults = _checkpointFaults.Count;
             var incremental = !full && IncrementalAllowed();
