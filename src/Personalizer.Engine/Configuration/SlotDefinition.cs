@@ -121,7 +121,12 @@ public sealed class SlotVariant
     private JsonDocument Parse()
     {
         var parsed = JsonDocument.Parse(ContentJson);
-        return Interlocked.CompareExchange(ref _content, parsed, null) ?? parsed;
+        if (Interlocked.CompareExchange(ref _content, parsed, null) is { } first)
+        {
+            parsed.Dispose(); // another thread published first: return this one's pooled buffer
+            return first;
+        }
+        return parsed;
     }
 }
 
