@@ -108,4 +108,52 @@ public sealed class IncrementalCheckpointTests : IDisposable
         var after = LogCheckpointFolders();
         Assert.Contains(after, f => !before.Contains(f));
     }
+
+    /// <summary>
+    /// A delta holds what changed in the part of the log still in memory. A profile changed in place after the full
+    /// snapshot, whose page is then written to the log file as the log grows, is in no delta: recovery reads that
+    /// range from the snapshot. Such a checkpoint must not be a delta.
+    /// </summary>
+    [Theory]
+    [InlineData(4_000)]
+    [InlineData(6_000)]
+    [InlineData(9_000)]
+    public async Task AChangeWrittenOutBeforeTheNextCheckpointIsRecovered(int filler)
+    {
+        const int Changed = 8_000;
+        await using (var store = new FasterProfileStore(Profiles,
+            new FasterOptions { MemoryMb = 1, PageKb = 64, IndexMb = 1, SegmentMb = 4, CompactAboveMb = 64 }, NullLogger.Instance))
+        {
+            for (var v = 0; v < Changed; v++)
+            {
+                await store.PutAsync("s", new VisitorProfile { VisitorId = $"v{v}", PurchasedItems = ["a", "b", "c"] });
+            }
+            Assert.True(await store.CheckpointAsync(new CheckpointMarker(0, 1), full: true));
+            for (var v = 0; v < Changed; v++)
+            {
+                var profile = (await store.GetAsync("s", $"v{v}"))!;
+                profile.PageViews = 7; // the same length: changed in place where the record is still mutable
+                await store.PutAsync("s", profile);
+            }
+            // New profiles move the log's read-only boundary on, and the pages behind it are written to the log file.
+            for (var v = 0; v < filler; v++)
+            {
+                await store.PutAsync("s", new VisitorProfile { VisitorId = $"f{v}", PurchasedItems = ["a", "b", "c"] });
+            }
+            await Task.Delay(200);
+            Assert.True(await store.CheckpointAsync(new CheckpointMarker(1, 2), full: false));
+        }
+
+        await using (var store = new FasterProfileStore(Profiles,
+            new FasterOptions { MemoryMb = 1, PageKb = 64, IndexMb = 1, SegmentMb = 4, CompactAboveMb = 64 }, NullLogger.Instance))
+        {
+            Assert.Equal(new CheckpointMarker(1, 2), await store.RecoverAsync());
+            var stale = 0;
+            for (var v = 0; v < Changed; v++)
+            {
+                stale += (await store.GetAsync("s", $"v{v}"))!.PageViews == 7 ? 0 : 1;
+            }
+            Assert.Equal(0, stale);
+        }
+    }
 }

@@ -325,10 +325,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             // Initiated synchronously inside these calls, so every write completed before is part of it.
             var faults = _checkpointFaults.Count;
             var incremental = !full && IncrementalAllowed();
+            var readOnlyAtStart = _store.Log.ReadOnlyAddress;
             checkpoint = full
                 ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
                 : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, tryIncremental: incremental, cancellationToken: ct).AsTask();
-            _checkpoint = CompleteAsync(checkpoint, full, faults);
+            _checkpoint = CompleteAsync(checkpoint, full, faults, readOnlyAtStart);
         }
         finally
         {
@@ -337,7 +338,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         return await ((Task<bool>)_checkpoint).ConfigureAwait(false);
     }
 
-    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint, bool full, long faultsBefore)
+    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint, bool full, long faultsBefore, long readOnlyAtStart)
     {
         while (!checkpoint.IsCompleted)
         {
@@ -378,6 +379,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             return true;
         }
         _fullSnapshotNext = false;
+        _snapshotReadOnlyFrom = readOnlyAtStart;
         if (Interlocked.Exchange(ref _compactedSinceCheckpoint, 0) == 1)
         {
             // This checkpoint deleted the log files before the compacted start, which older checkpoints still
@@ -397,16 +399,28 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// Whether the next log checkpoint may be a delta over the last full snapshot (records changed or added since),
     /// rather than a copy of the whole in-memory log. A full snapshot is taken instead after a failed checkpoint,
     /// after a compaction or purge (the old snapshot would hold dropped or erased bytes, and point into deleted
-    /// files), and once the deltas reach <see cref="DeltaFraction"/> of the log's in-memory size (recovery replays
-    /// every delta, and the base keeps the space of what they replaced).
+    /// files), once the log's read-only part has grown since the snapshot began (<see cref="_snapshotReadOnlyFrom"/>), and once
+    /// the deltas reach <see cref="DeltaFraction"/> of the log's in-memory size (recovery replays every delta, and the
+    /// base keeps the space of what they replaced).
     /// </summary>
     private bool IncrementalAllowed() =>
         !_fullSnapshotNext
+        && _store.Log.ReadOnlyAddress <= _snapshotReadOnlyFrom
         && Volatile.Read(ref _compactedSinceCheckpoint) == 0
         && _store.IncrementalSnapshotTailAddress < (long)(DeltaFraction * (_store.Log.TailAddress - _store.Log.HeadAddress));
 
     private const double DeltaFraction = 0.5;
     private bool _fullSnapshotNext = true;
+
+    /// <summary>
+    /// Where the log's read-only part ended when the last full snapshot began. A delta holds only the records
+    /// changed in the part of the log not yet written to the log file, and recovery reads the snapshot's range from
+    /// the snapshot. Once the read-only boundary moves past this address, a profile changed in place after the
+    /// snapshot can be written out with its page before the next checkpoint: it is then in no delta, and a delta
+    /// would recover it as the snapshot had it. So from then on the next log checkpoint is a snapshot of its own.
+    /// (Pages read-only before the snapshot never change, so their being written later loses nothing.)
+    /// </summary>
+    private long _snapshotReadOnlyFrom;
 
     /// <summary>Keeps the new checkpoint and the one before it; removes every older one of its kind.</summary>
     private void Keep(List<Guid> kept, Guid token, bool index)
