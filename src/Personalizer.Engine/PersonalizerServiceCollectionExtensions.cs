@@ -58,7 +58,7 @@ public static class PersonalizerServiceCollectionExtensions
                 DataPath = o.DataPath,
                 CheckpointIntervalSeconds = o.CheckpointIntervalSeconds,
                 CheckpointOnShutdown = o.CheckpointOnShutdown,
-                IndexCheckpointEvery = o.IndexCheckpointEvery,
+                FullCheckpointMinutes = o.FullCheckpointMinutes,
             };
         });
         services.TryAddSingleton(sp =>
