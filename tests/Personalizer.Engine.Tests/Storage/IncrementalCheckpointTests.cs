@@ -121,8 +121,8 @@ public sealed class IncrementalCheckpointTests : IDisposable
     public async Task AChangeWrittenOutBeforeTheNextCheckpointIsRecovered(int filler)
     {
         const int Changed = 8_000;
-        var small = new FasterOptions { MemoryMb = 1, PageKb = 64, IndexMb = 1, SegmentMb = 4, CompactAboveMb = 64 }; // 1 MB in memory: the log outgrows it
-        await using (var store = new FasterProfileStore(Profiles, small, NullLogger.Instance))
+        await using (var store = new FasterProfileStore(Profiles,
+            new FasterOptions { MemoryMb = 1, PageKb = 64, IndexMb = 1, SegmentMb = 4, CompactAboveMb = 64 }, NullLogger.Instance))
         {
             for (var v = 0; v < Changed; v++)
             {
@@ -140,11 +140,12 @@ public sealed class IncrementalCheckpointTests : IDisposable
             {
                 await store.PutAsync("s", new VisitorProfile { VisitorId = $"f{v}", PurchasedItems = ["a", "b", "c"] });
             }
-            await Task.Delay(200); // the page writes complete in the background; a delta taken before them would still hold the change
+            await Task.Delay(200);
             Assert.True(await store.CheckpointAsync(new CheckpointMarker(1, 2), full: false));
         }
 
-        await using (var store = new FasterProfileStore(Profiles, small, NullLogger.Instance))
+        await using (var store = new FasterProfileStore(Profiles,
+            new FasterOptions { MemoryMb = 1, PageKb = 64, IndexMb = 1, SegmentMb = 4, CompactAboveMb = 64 }, NullLogger.Instance))
         {
             Assert.Equal(new CheckpointMarker(1, 2), await store.RecoverAsync());
             var stale = 0;

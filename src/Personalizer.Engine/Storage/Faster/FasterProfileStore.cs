@@ -85,12 +85,9 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
         // Reads from disk are not copied to the tail (FASTER's ReadCopyOptions): with copies, the disk-full
-        // trials recovered profiles that had lost acknowledged events (before the delta rule of
-        // IncrementalAllowed, which copies make bite more often; not tried since). Profile reads and the others
-        // have pools of their own, so a burst of profile reads does not hold up reads of claims, customers and counters.
-        Session NewReader() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None);
-        _readers = new SessionPool(NewReader, _options.ReadSessions);
-        _otherReaders = new SessionPool(NewReader, Math.Max(2, _options.ReadSessions / 4));
+        // trials recovered profiles that had lost acknowledged events.
+        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), _options.ReadSessions);
+        _otherReaders = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), Math.Max(2, _options.ReadSessions / 4));
     }
 
     private void Close()
@@ -432,14 +429,15 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// <summary>
     /// Whether the next log checkpoint may be a delta over the last full snapshot (records changed or added since),
     /// rather than a copy of the whole in-memory log. A full snapshot is taken instead after a failed checkpoint,
-    /// once the log's read-only part has grown since the snapshot began (<see cref="_snapshotReadOnlyFrom"/>), and once
+    /// after a compaction or purge (the old snapshot would hold dropped or erased bytes, and point into deleted
+    /// files), once the log's read-only part has grown since the snapshot began (<see cref="_snapshotReadOnlyFrom"/>), and once
     /// the deltas reach <see cref="DeltaFraction"/> of the log's in-memory size (recovery replays every delta, and the
-    /// base keeps the space of what they replaced). After a compaction or purge the checkpoint is full anyway
-    /// (<see cref="CheckpointAsync"/>): the old snapshot would hold dropped or erased bytes, and point into deleted files.
+    /// base keeps the space of what they replaced).
     /// </summary>
     private bool IncrementalAllowed() =>
         !_fullSnapshotNext
         && _store.Log.ReadOnlyAddress <= _snapshotReadOnlyFrom
+        && Volatile.Read(ref _compactedSinceCheckpoint) == 0
         && _store.IncrementalSnapshotTailAddress < (long)(DeltaFraction * (_store.Log.TailAddress - _store.Log.HeadAddress));
 
     private const double DeltaFraction = 1.0;
