@@ -28,12 +28,9 @@ public sealed class PersonalizerOptions
     /// <summary>Take a full checkpoint on graceful shutdown, so the next start replays nothing.</summary>
     public bool CheckpointOnShutdown { get; set; } = true;
 
-    /// <summary>
-    /// Minutes between full checkpoints (the hash index and a whole snapshot of the log: hundreds of MB with a
-    /// million profiles); the checkpoints between them write only the log's changes since. The first is full.
-    /// </summary>
-    [Range(0, 24 * 60)]
-    public int FullCheckpointMinutes { get; set; } = 5;
+    /// <summary>Every n-th checkpoint also checkpoints the hash index; the others only the log.</summary>
+    [Range(1, 1000)]
+    public int IndexCheckpointEvery { get; set; } = 10;
 
     /// <summary>Seed the demo catalogue and slots when the data folder is empty.</summary>
     public bool SeedDemo { get; set; } = true;

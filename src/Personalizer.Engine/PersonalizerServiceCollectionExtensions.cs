@@ -58,7 +58,7 @@ public static class PersonalizerServiceCollectionExtensions
                 DataPath = o.DataPath,
                 CheckpointIntervalSeconds = o.CheckpointIntervalSeconds,
                 CheckpointOnShutdown = o.CheckpointOnShutdown,
-                FullCheckpointMinutes = o.FullCheckpointMinutes,
+                IndexCheckpointEvery = o.IndexCheckpointEvery,
             };
         });
         services.TryAddSingleton(sp =>

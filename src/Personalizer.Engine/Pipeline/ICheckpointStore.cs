@@ -41,6 +41,6 @@ public sealed class LedgerOptions
 
     public bool CheckpointOnShutdown { get; init; } = true;
 
-    /// <summary>Minutes between full checkpoints (index and whole log); the others write the log's changes. The first is full.</summary>
-    public int FullCheckpointMinutes { get; init; } = 5;
+    /// <summary>Every n-th checkpoint is a full one (index too); the others only the log.</summary>
+    public int IndexCheckpointEvery { get; init; } = 10;
 }

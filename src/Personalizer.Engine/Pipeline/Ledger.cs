@@ -33,7 +33,6 @@ public sealed class Ledger : IAsyncDisposable
     private long _seq;
     private long _durableSeq = -1;
     private int _checkpoints;
-    private long _lastFullCheckpoint;
     private bool _accepting;
     private Task _applier = Task.CompletedTask;
     private readonly Queue<Pending> _work = new(); // the applier's own
@@ -442,7 +441,7 @@ public sealed class Ledger : IAsyncDisposable
             {
                 if (p.Checkpoint is not null)
                 {
-                    p.Checkpoint.TrySetResult(TakeCheckpoint(p.Seq, p.EndAddress, full: FullCheckpointDue()));
+                    p.Checkpoint.TrySetResult(TakeCheckpoint(p.Seq, p.EndAddress, full: _checkpoints % _options.IndexCheckpointEvery == 0));
                     continue;
                 }
                 if (_degraded)
@@ -738,15 +737,8 @@ public sealed class Ledger : IAsyncDisposable
     /// Called by the applier between records (or after it stopped): the state now holds exactly the
     /// records up to <paramref name="seq"/>, which all lie before <paramref name="replayFrom"/>.
     /// </summary>
-    private bool FullCheckpointDue() =>
-        _checkpoints == 0 || _time.GetElapsedTime(_lastFullCheckpoint) >= TimeSpan.FromMinutes(_options.FullCheckpointMinutes);
-
     private Task<bool> TakeCheckpoint(long seq, long replayFrom, bool full)
     {
-        if (full)
-        {
-            _lastFullCheckpoint = _time.GetTimestamp();
-        }
         var started = Stopwatch.GetTimestamp();
         var parts = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var part in _projections.Parts)

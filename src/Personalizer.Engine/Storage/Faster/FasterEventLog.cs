@@ -15,7 +15,7 @@ public sealed class FasterEventLog : IEventLog
     private readonly int _memoryMb;
     private readonly bool _readOnly;
     private readonly int _segmentBits;
-    private FileDevice _device = null!;
+    private IDevice _device = null!;
     private FasterLog _log = null!;
     private LogCommits _commits = null!;
 
@@ -39,7 +39,7 @@ public sealed class FasterEventLog : IEventLog
 
     private void Open()
     {
-        _device = new FileDevice(Path.Combine(_directory, "events.log"), IoLane.Log, recoverDevice: true);
+        _device = Devices.CreateLogDevice(Path.Combine(_directory, "events.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
         _commits = new LogCommits(Path.Combine(_directory, "commits"));
         var memoryBits = Math.Max(23, (int)Math.Log2(_memoryMb) + 20);
         _log = new FasterLog(new FasterLogSettings

@@ -4,12 +4,9 @@ namespace Personalizer.Engine.Storage.Faster;
 
 public sealed class FasterOptions
 {
-    /// <summary>
-    /// Memory held by the in-memory part of the profile log, in MiB; older records live on disk, and a read of
-    /// one completes asynchronously (from the OS page cache when it is warm, which RSS does not count).
-    /// </summary>
+    /// <summary>Memory held by the in-memory part of the profile log, in MiB; older records live on disk.</summary>
     [Range(4, 1 << 20)]
-    public int MemoryMb { get; set; } = 128;
+    public int MemoryMb { get; set; } = 256;
 
     /// <summary>Page size of the profile log, in KiB; a stored record never exceeds it.</summary>
     [Range(64, 1 << 20)]
@@ -33,11 +30,4 @@ public sealed class FasterOptions
     /// <summary>The profile log is compacted once it is larger than this, in MiB (and than twice what stayed live at the last compaction).</summary>
     [Range(1, 1 << 20)]
     public int CompactAboveMb { get; set; } = 512;
-
-    /// <summary>
-    /// FASTER sessions kept for reads. A read that has to go to disk holds its session until the I/O completes
-    /// (asynchronously), so this many reads can wait on disk at once while the others go on from memory.
-    /// </summary>
-    [Range(1, 256)]
-    public int ReadSessions { get; set; } = 16;
 }

@@ -14,12 +14,10 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// <summary>
 /// Profiles in an embedded FASTER key-value store: variable-length <see cref="SpanByte"/> keys and
 /// MessagePack values, a hybrid log that keeps the hot part in memory and the rest on disk, and
-/// CPR checkpoints. A FASTER session is single-threaded. Writes, compaction and checkpoints go one at a time
-/// through one writer session behind a gate (a profile's revision check and its event-id claims are read and
-/// written together); reads take a session of their own from a pool (<see cref="SessionPool"/>) and complete
-/// a read that goes to disk asynchronously, so one cold read holds up neither the other reads nor the writer.
-/// A read and a write of the same key take turns (<see cref="KeyStripes"/>). A CPR checkpoint completes only once
-/// every session has moved to the new version, so while one runs the idle sessions are refreshed every millisecond.
+/// CPR checkpoints. A FASTER session is single-threaded, and a CPR checkpoint completes only once every
+/// session has moved to the new version; so the store keeps one session behind a gate. An in-memory
+/// operation holds the gate for well under a microsecond, and one session can be refreshed while a
+/// checkpoint completes (idle pooled sessions would hold it up indefinitely).
 /// The gate is taken at once when free and awaited otherwise, never waited for on a thread: an operation
 /// that drives a checkpoint phase can block on file I/O whose completion needs a pool thread, and
 /// threads parked on a lock behind it would starve the pool that has to complete it. Counters live in the same
@@ -33,9 +31,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     private FasterKV<SpanByte, SpanByte> _store = null!;
     private WatchedDevice _device = null!;
     private readonly SpanByteFunctions<Empty> _functions = new();
-    private Session _session = null!; // the writer's, used under the gate
-    private SessionPool _readers = null!; // profiles
-    private SessionPool _otherReaders = null!; // event-id claims, the customer index, counters
+    private Session _session = null!;
     private DeviceLogCommitCheckpointManager _checkpoints = null!;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _directory;
@@ -67,7 +63,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// </summary>
     private void Open()
     {
-        _device = new WatchedDevice(new FileDevice(Path.Combine(_directory, "profiles.log"), IoLane.Log, recoverDevice: true), _logFaults);
+        _device = new WatchedDevice(Devices.CreateLogDevice(Path.Combine(_directory, "profiles.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), _logFaults);
         _checkpoints = new DeviceLogCommitCheckpointManager(new WatchedDeviceFactory(_checkpointFaults), new DefaultCheckpointNamingScheme(_checkpointDir), removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
@@ -79,21 +75,12 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
             TryRecoverLatest = false,
-            // A snapshot's pages are written one at a time from a task of their own, not all at once: hundreds of
-            // 1 MB write-through writes queued together held the disk, and the CPU copying them, for seconds.
-            ThrottleCheckpointFlushDelayMs = 0,
         });
         _session = _store.For(_functions).NewSession<SpanByteFunctions<Empty>>();
-        // Reads from disk are not copied to the tail (FASTER's ReadCopyOptions): with copies, the disk-full
-        // trials recovered profiles that had lost acknowledged events.
-        _readers = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), _options.ReadSessions);
-        _otherReaders = new SessionPool(() => _store.For(_functions).NewSession<SpanByteFunctions<Empty>>(readCopyOptions: ReadCopyOptions.None), Math.Max(2, _options.ReadSessions / 4));
     }
 
     private void Close()
     {
-        _readers.Dispose();
-        _otherReaders.Dispose();
         _session.Dispose();
         _store.Dispose();
         _device.Dispose();
@@ -103,11 +90,6 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// <summary>Write errors of the profile log itself (not of checkpoints) since start: such a page is never retried by FASTER.</summary>
     public long LogWriteErrors => _logFaults.Count;
 
-    /// <summary>Reads since start that went to disk (completed asynchronously on a pooled session).</summary>
-    public long DiskReads => Interlocked.Read(ref _diskReads);
-
-    private long _diskReads;
-
     public long MemoryBytes => _store.Log.MemorySizeBytes + (_store.IndexSize + _store.OverflowBucketCount) * 64;
 
     public bool IsShared => false;
@@ -115,7 +97,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     public bool IsReachable => true;
 
     public ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default) =>
-        Decode<VisitorProfile>(Read(StoreKeys.Profile, site, visitorId, ct));
+        Decode<VisitorProfile>(Gated((site, visitorId), static (s, a) => s.ReadBytes(StoreKeys.Profile, a.site, a.visitorId), ct));
 
     public ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
@@ -194,13 +176,8 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     public ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default) =>
         Done(Gated((site, visitorId), static (s, a) => s.Delete(StoreKeys.Profile, a.site, a.visitorId), ct));
 
-    public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default)
-    {
-        var read = Read(StoreKeys.EventId, site, EventKeyId(visitorId, eventId), ct);
-        return read.IsCompletedSuccessfully ? ValueTask.FromResult(Claim(read.Result)) : ClaimAsync(read);
-
-        static async ValueTask<EventClaim?> ClaimAsync(ValueTask<(IMemoryOwner<byte>? Owner, int Length)> read) => Claim(await read.ConfigureAwait(false));
-    }
+    public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default) =>
+        Gated((site, visitorId, eventId), static (s, a) => s.ReadClaim(a.site, a.visitorId, a.eventId), ct);
 
     public ValueTask<bool> ClaimEventAsync(string site, string visitorId, string eventId, EventClaim claim, CancellationToken ct = default) =>
         Gated((site, visitorId, eventId, claim), static (s, a) =>
@@ -216,12 +193,9 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// <summary>Event ids are unique per visitor; '/' is not allowed in ids, so the pair is unambiguous.</summary>
     private static string EventKeyId(string visitorId, string eventId) => visitorId + "/" + eventId;
 
-    private EventClaim? ReadClaim(string site, string visitorId, string eventId) =>
-        Claim(ReadBytes(StoreKeys.EventId, site, EventKeyId(visitorId, eventId)));
-
-    private static EventClaim? Claim((IMemoryOwner<byte>? Owner, int Length) read)
+    private EventClaim? ReadClaim(string site, string visitorId, string eventId)
     {
-        var (owner, length) = read;
+        var (owner, length) = ReadBytes(StoreKeys.EventId, site, EventKeyId(visitorId, eventId));
         if (owner is null)
         {
             return null;
@@ -237,7 +211,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         MessagePackSerializer.Serialize(new StoredClaim { Seq = claim.Seq, Node = claim.Node, At = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
 
     public ValueTask<string?> GetCustomerVisitorAsync(string site, string customerId, CancellationToken ct = default) =>
-        Decode<string>(Read(StoreKeys.Customer, site, customerId, ct));
+        Decode<string>(Gated((site, customerId), static (s, a) => s.ReadBytes(StoreKeys.Customer, a.site, a.customerId), ct));
 
     public ValueTask PutCustomerVisitorAsync(string site, string customerId, string visitorId, CancellationToken ct = default)
     {
@@ -348,9 +322,6 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
                 return false;
             }
             WriteRaw(MarkerKey, bytes);
-            // After a compaction or purge the next checkpoint writes the index too: the next checkpoint deletes the
-            // log files before the new start, and an older index checkpoint would be recovered by replaying them.
-            full |= Volatile.Read(ref _compactedSinceCheckpoint) == 1;
             // Initiated synchronously inside these calls, so every write completed before is part of it.
             var faults = _checkpointFaults.Count;
             var incremental = !full && IncrementalAllowed();
@@ -372,8 +343,6 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         while (!checkpoint.IsCompleted)
         {
             await Task.WhenAny(checkpoint, Task.Delay(1)).ConfigureAwait(false);
-            _readers.RefreshIdle();
-            _otherReaders.RefreshIdle();
             await _gate.WaitAsync().ConfigureAwait(false);
             try
             {
@@ -440,7 +409,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         && Volatile.Read(ref _compactedSinceCheckpoint) == 0
         && _store.IncrementalSnapshotTailAddress < (long)(DeltaFraction * (_store.Log.TailAddress - _store.Log.HeadAddress));
 
-    private const double DeltaFraction = 1.0;
+    private const double DeltaFraction = 0.5;
     private bool _fullSnapshotNext = true;
 
     /// <summary>
@@ -589,20 +558,13 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         var bags = new IReadOnlyDictionary<string, double>[keys.Count];
         for (var i = 0; i < bags.Length; i++)
         {
-            bags[i] = (await Decode<StoredCounters>(Read(StoreKeys.Counter, site, keys[i], ct)).ConfigureAwait(false))?.Fields ?? Empty;
+            bags[i] = (await Decode<StoredCounters>(Gated((site, key: keys[i]), static (s, a) => s.ReadBytes(StoreKeys.Counter, a.site, a.key), ct)).ConfigureAwait(false))?.Fields ?? Empty;
         }
         return bags;
     }
 
-    private int _disposed;
-
-    /// <summary>Closes once: the container disposes this instance for each service it is registered as.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
         try
         {
             await _checkpoint.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -667,89 +629,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
     }
 
-    /// <summary>
-    /// A read on a pooled session, beside the writer and the other readers: completed at once when the record is in
-    /// memory, or asynchronously, without holding anything, when it goes to disk. A read is never issued while the
-    /// writer changes the same key (<see cref="KeyStripes"/>): readers beside a writer of one hot key spun on
-    /// FASTER's bucket latch (decide p99 47 ms for one visitor at 2,000/s, 5.7 ms when they took turns).
-    /// </summary>
-    private ValueTask<(IMemoryOwner<byte>? Owner, int Length)> Read(byte kind, string site, string id, CancellationToken ct) =>
-        Readers(kind).TryTake(out var session) ? ReadWith(session, kind, site, id) : ReadAfterWaitAsync(kind, site, id, ct);
-
-    private SessionPool Readers(byte kind) => kind == StoreKeys.Profile ? _readers : _otherReaders;
-
-    private async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> ReadAfterWaitAsync(byte kind, string site, string id, CancellationToken ct)
-    {
-        var session = await Readers(kind).TakeAsync(ct).ConfigureAwait(false);
-        return await ReadWith(session, kind, site, id).ConfigureAwait(false);
-    }
-
-    /// <summary>Reads with <paramref name="session"/> and returns it to the pool once the read is complete.</summary>
-    private ValueTask<(IMemoryOwner<byte>? Owner, int Length)> ReadWith(Session session, byte kind, string site, string id)
-    {
-        var pending = false;
-        try
-        {
-            var max = StoreKeys.MaxLength(site, id);
-            var key = max <= 512 ? stackalloc byte[max] : new byte[max];
-            var result = StartRead(session, key[..StoreKeys.Write(key, kind, site, id)], out pending);
-            if (!pending)
-            {
-                return ValueTask.FromResult(result);
-            }
-        }
-        finally
-        {
-            if (!pending)
-            {
-                Readers(kind).Return(session);
-            }
-        }
-        Interlocked.Increment(ref _diskReads);
-        return CompleteReadAsync(Readers(kind), session);
-    }
-
-    /// <summary>FASTER has copied the key of a pending read, so the caller's key may go.</summary>
-    private static unsafe (IMemoryOwner<byte>? Owner, int Length) StartRead(Session session, ReadOnlySpan<byte> key, out bool pending)
-    {
-        fixed (byte* k = key)
-        {
-            var keySpan = SpanByte.FromPointer(k, key.Length);
-            SpanByteAndMemory output = default;
-            Status status;
-            lock (KeyStripes.Of(key))
-            {
-                status = session.Read(ref keySpan, ref output);
-            }
-            pending = status.IsPending;
-            return pending ? default : Result(status, output);
-        }
-    }
-
-    private static async ValueTask<(IMemoryOwner<byte>? Owner, int Length)> CompleteReadAsync(SessionPool pool, Session session)
-    {
-        try
-        {
-            using var completed = await session.CompletePendingWithOutputsAsync().ConfigureAwait(false);
-            return completed.Next() ? Result(completed.Current.Status, completed.Current.Output) : default;
-        }
-        finally
-        {
-            pool.Return(session);
-        }
-    }
-
-    private static (IMemoryOwner<byte>? Owner, int Length) Result(Status status, SpanByteAndMemory output)
-    {
-        if (!status.Found || output.IsSpanByte)
-        {
-            output.Memory?.Dispose();
-            return (null, 0);
-        }
-        return (output.Memory, output.Length);
-    }
-
-    // Below: FASTER operations of the writer; the caller holds the gate.
+    // Below: FASTER operations; the caller holds the gate.
 
     private (IMemoryOwner<byte>? Owner, int Length) ReadBytes(byte kind, string site, string id)
     {
@@ -777,7 +657,12 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
                     }
                 }
             }
-            return Result(status, output);
+            if (!status.Found || output.IsSpanByte)
+            {
+                output.Memory?.Dispose();
+                return (null, 0);
+            }
+            return (output.Memory, output.Length);
         }
     }
 
@@ -796,11 +681,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var valueSpan = SpanByte.FromPointer(v, value.Length);
-            Status status;
-            lock (KeyStripes.Of(key))
-            {
-                status = _session.Upsert(ref keySpan, ref valueSpan);
-            }
+            var status = _session.Upsert(ref keySpan, ref valueSpan);
             if (status.IsPending)
             {
                 _session.CompletePending(wait: true);
@@ -816,11 +697,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, length);
-            Status status;
-            lock (KeyStripes.Of(key[..length]))
-            {
-                status = _session.Delete(ref keySpan);
-            }
+            var status = _session.Delete(ref keySpan);
             if (status.IsPending)
             {
                 _session.CompletePending(wait: true);
@@ -885,27 +762,5 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     {
         [Key(0)] public long ReplayFrom { get; set; }
         [Key(1)] public long LastSeq { get; set; }
-    }
-
-    /// <summary>
-    /// Locks by key hash: a read is issued, and the writer upserts or deletes, holding the key's stripe, so a read
-    /// never runs beside a change of its own key. Held for the in-memory part of one FASTER call (a read that goes
-    /// to disk completes outside it), so a plain monitor serves.
-    /// </summary>
-    private static class KeyStripes
-    {
-        private static readonly object[] Stripes = Create(64);
-
-        private static object[] Create(int count)
-        {
-            var stripes = new object[count];
-            for (var i = 0; i < count; i++)
-            {
-                stripes[i] = new object();
-            }
-            return stripes;
-        }
-
-        public static object Of(ReadOnlySpan<byte> key) => Stripes[(int)(System.IO.Hashing.XxHash32.HashToUInt32(key) & (uint)(Stripes.Length - 1))];
     }
 }

@@ -91,16 +91,10 @@ public sealed class WatchedDevice(IDevice inner, IoFaults faults) : IDevice
 public sealed class WatchedDeviceFactory(IoFaults faults) : INamedDeviceFactory
 {
     private readonly LocalStorageNamedDeviceFactory _files = new();
-    private string _baseName = "";
 
-    public void Initialize(string baseName)
-    {
-        _baseName = baseName;
-        _files.Initialize(baseName);
-    }
+    public void Initialize(string baseName) => _files.Initialize(baseName);
 
-    public IDevice Get(FileDescriptor fileInfo) =>
-        new WatchedDevice(new FileDevice(Path.Combine(_baseName, fileInfo.directoryName, fileInfo.fileName), IoLane.Checkpoint), faults);
+    public IDevice Get(FileDescriptor fileInfo) => new WatchedDevice(_files.Get(fileInfo), faults);
 
     public void Delete(FileDescriptor fileInfo) => _files.Delete(fileInfo);
 
