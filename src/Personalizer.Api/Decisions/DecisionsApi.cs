@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Personalizer.Api.Http;
 using Personalizer.Engine;
+using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Validation;
 using Personalizer.Engine.Strategies;
@@ -53,7 +54,7 @@ public static class DecisionsApi
         return TypedResults.Ok(decision.ToResponse());
     }
 
-    private static async Task<IResult> Decide(HttpContext http, DecisionEngine engine, PersonalizerOptions options, bool? explain, CancellationToken ct)
+    private static async Task<IResult> Decide(HttpContext http, DecisionEngine engine, ConfigurationStore configuration, PersonalizerOptions options, bool? explain, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, ApiJsonContext.Default.DecideRequest, ct);
         if (problem is not null)
@@ -66,7 +67,23 @@ public static class DecisionsApi
         {
             return JsonBody.Invalid(errors);
         }
-        var decision = await engine.DecideAsync(http.Caller().Site, request, ct);
+        var site = http.Caller().Site;
+        if (request.SlotOptions is { } asked)
+        {
+            var slots = configuration.Current(site).Slots;
+            foreach (var slotId in asked.Keys)
+            {
+                if (slots.TryGetValue(slotId, out var slot) && slot.Kind == SlotKind.Content)
+                {
+                    errors.Add($"filters.{slotId}", $"'{slotId}' is a content slot; filters apply to recommendation slots");
+                }
+            }
+            if (!errors.IsEmpty)
+            {
+                return JsonBody.Invalid(errors);
+            }
+        }
+        var decision = await engine.DecideAsync(site, request, ct);
         return TypedResults.Ok(decision.ToResponse());
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Personalizer.Engine;
+using Personalizer.Engine.Configuration;
 using Personalizer.Engine.Decisions;
 using Personalizer.Engine.Validation;
 using Personalizer.Engine.Strategies;
@@ -7,7 +8,36 @@ using Personalizer.Engine.Rules;
 
 namespace Personalizer.Api.Decisions;
 
-public sealed record DecideRequest(string? VisitorId, DecideContextRequest? Context, List<string?>? Slots);
+public sealed record DecideRequest(string? VisitorId, DecideContextRequest? Context, List<string?>? Slots)
+{
+    /// <summary>The page's own filters and boosts per recommendations slot (by slot id), on top of the slot's.</summary>
+    public Dictionary<string, PageFiltersRequest?>? Filters { get; init; }
+}
+
+/// <summary>
+/// A page's filters for one recommendations slot of a decide. Each narrows the slot: an item must pass these
+/// and the slot's own, so a page cannot bring back what the merchandiser's filters leave out.
+/// </summary>
+public sealed record PageFiltersRequest
+{
+    public bool? ExcludePurchased { get; init; }
+    public bool? ExcludeInCart { get; init; }
+    public bool? ExcludeRecentlyViewed { get; init; }
+    public bool? InStockOnly { get; init; }
+    public List<string>? IncludeCategories { get; init; }
+    public List<string>? ExcludeCategories { get; init; }
+    public List<string>? IncludeBrands { get; init; }
+    public List<string>? ExcludeBrands { get; init; }
+    public List<string>? IncludeTags { get; init; }
+    public List<string>? ExcludeTags { get; init; }
+    public double? MinPrice { get; init; }
+    public double? MaxPrice { get; init; }
+    public int? MaxPerCategory { get; init; }
+    /// <summary>Item attribute conditions, each <c>name:value</c>; every one must hold.</summary>
+    public List<string>? Attributes { get; init; }
+    /// <summary>Categories listed first, drawn from the whole catalogue.</summary>
+    public List<string>? BoostCategories { get; init; }
+}
 
 public sealed record DecideContextRequest
 {
@@ -70,6 +100,7 @@ internal static class DecisionsMapping
         errors.Text("context.language", c.Language, 35);
         Attributes("context.utm", c.Utm, errors);
         Attributes("context.attributes", c.Attributes, errors);
+        var slotOptions = errors.IsEmpty ? PageFilters(request, limits, errors) : null;
         if (!errors.IsEmpty)
         {
             return null;
@@ -89,7 +120,64 @@ internal static class DecisionsMapping
                 Utm = c.Utm,
                 Attributes = c.Attributes,
             },
+            SlotOptions = slotOptions,
         };
+    }
+
+    private const int MaxBoosts = 20;
+
+    /// <summary>The <c>filters</c> of a decide: each names a slot of the request; errors at <c>filters.SLOT.FIELD</c>.</summary>
+    private static Dictionary<string, PageSlotOptions>? PageFilters(DecideRequest request, LimitOptions limits, ValidationErrors errors)
+    {
+        if (request.Filters is not { Count: > 0 } asked)
+        {
+            return null;
+        }
+        var options = new Dictionary<string, PageSlotOptions>(asked.Count, StringComparer.Ordinal);
+        foreach (var (slotId, f) in asked)
+        {
+            var path = $"filters.{slotId}";
+            if (!request.Slots!.Contains(slotId))
+            {
+                errors.Add(path, "names a slot the request does not ask for (filters are per slot of this decide)");
+                continue;
+            }
+            if (f is null)
+            {
+                errors.Add(path, "must be an object of filters");
+                continue;
+            }
+            var filters = RecommendationFilters.ForPage() with
+            {
+                ExcludePurchased = f.ExcludePurchased ?? false,
+                ExcludeInCart = f.ExcludeInCart ?? false,
+                ExcludeRecentlyViewed = f.ExcludeRecentlyViewed ?? false,
+                InStockOnly = f.InStockOnly ?? false,
+                IncludeCategories = f.IncludeCategories?.ToArray() ?? [],
+                ExcludeCategories = f.ExcludeCategories?.ToArray() ?? [],
+                IncludeBrands = f.IncludeBrands?.ToArray() ?? [],
+                ExcludeBrands = f.ExcludeBrands?.ToArray() ?? [],
+                IncludeTags = f.IncludeTags?.ToArray() ?? [],
+                ExcludeTags = f.ExcludeTags?.ToArray() ?? [],
+                MinPrice = f.MinPrice,
+                MaxPrice = f.MaxPrice,
+                MaxPerCategory = f.MaxPerCategory ?? 0,
+                Attributes = f.Attributes?.ToArray() ?? [],
+            };
+            ConfigurationService.ValidateFilters(filters, path, errors);
+            var boost = f.BoostCategories?.ToArray() ?? [];
+            if (boost.Length > MaxBoosts)
+            {
+                errors.Add($"{path}.boostCategories", $"must have at most {MaxBoosts} entries");
+            }
+            for (var i = 0; i < boost.Length; i++)
+            {
+                boost[i] = ValidationErrors.TrimName(boost[i])!;
+                errors.Name($"{path}.boostCategories[{i}]", boost[i]);
+            }
+            options[slotId] = new PageSlotOptions(filters, boost);
+        }
+        return options;
     }
 
     private static void Attributes(string path, Dictionary<string, string>? values, ValidationErrors errors)

@@ -239,57 +239,65 @@ public sealed partial class ConfigurationService(ConfigurationStore store, IChan
             {
                 errors.Add("variants", "a recommendations slot has no variants");
             }
-            var f = slot.Filters;
-            for (var i = 0; i < f.IncludeCategories.Length; i++)
-            {
-                f.IncludeCategories[i] = ValidationErrors.TrimName(f.IncludeCategories[i])!;
-                errors.Name($"filters.includeCategories[{i}]", f.IncludeCategories[i]);
-            }
-            for (var i = 0; i < f.ExcludeCategories.Length; i++)
-            {
-                f.ExcludeCategories[i] = ValidationErrors.TrimName(f.ExcludeCategories[i])!;
-                errors.Name($"filters.excludeCategories[{i}]", f.ExcludeCategories[i]);
-            }
-            foreach (var (name, values) in new[] { ("includeBrands", f.IncludeBrands), ("excludeBrands", f.ExcludeBrands), ("includeTags", f.IncludeTags), ("excludeTags", f.ExcludeTags) })
-            {
-                if (values.Length > 50)
-                {
-                    errors.Add($"filters.{name}", "must have at most 50 entries");
-                }
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = ValidationErrors.TrimName(values[i])!;
-                    errors.Name($"filters.{name}[{i}]", values[i]);
-                }
-            }
-            for (var i = 0; i < f.Attributes.Length; i++)
-            {
-                f.Attributes[i] = ValidationErrors.TrimName(f.Attributes[i])!;
-                if (errors.Name($"filters.attributes[{i}]", f.Attributes[i]) && f.Attributes[i].IndexOf(':', StringComparison.Ordinal) <= 0)
-                {
-                    errors.Add($"filters.attributes[{i}]", "must be name:value, e.g. material:wool");
-                }
-            }
-            if (f.MinPrice is { } min && !(double.IsFinite(min) && min >= 0))
-            {
-                errors.Add("filters.minPrice", "must be a number, 0 or more");
-            }
-            if (f.MaxPrice is { } max && !(double.IsFinite(max) && max >= 0))
-            {
-                errors.Add("filters.maxPrice", "must be a number, 0 or more");
-            }
-            if (f.MinPrice > f.MaxPrice)
-            {
-                errors.Add("filters.minPrice", "must not be above maxPrice");
-            }
-            if (f.MaxPerCategory < 0 || f.MaxPerCategory > MaxCount)
-            {
-                errors.Add("filters.maxPerCategory", $"must be from 0 (no limit) to {MaxCount}");
-            }
+            ValidateFilters(slot.Filters, "filters", errors);
         }
         else
         {
             errors.Add("kind", $"must be '{SlotKinds.Content}' or '{SlotKinds.Recommendations}'");
+        }
+    }
+
+    /// <summary>
+    /// Checks (and trims the names of) a set of recommendation filters: a slot's (<c>filters</c>) or a page's
+    /// own for one slot of a decide (<c>filters.SLOT</c>).
+    /// </summary>
+    public static void ValidateFilters(RecommendationFilters f, string prefix, ValidationErrors errors)
+    {
+        for (var i = 0; i < f.IncludeCategories.Length; i++)
+        {
+            f.IncludeCategories[i] = ValidationErrors.TrimName(f.IncludeCategories[i])!;
+            errors.Name($"{prefix}.includeCategories[{i}]", f.IncludeCategories[i]);
+        }
+        for (var i = 0; i < f.ExcludeCategories.Length; i++)
+        {
+            f.ExcludeCategories[i] = ValidationErrors.TrimName(f.ExcludeCategories[i])!;
+            errors.Name($"{prefix}.excludeCategories[{i}]", f.ExcludeCategories[i]);
+        }
+        foreach (var (name, values) in new[] { ("includeBrands", f.IncludeBrands), ("excludeBrands", f.ExcludeBrands), ("includeTags", f.IncludeTags), ("excludeTags", f.ExcludeTags) })
+        {
+            if (values.Length > 50)
+            {
+                errors.Add($"{prefix}.{name}", "must have at most 50 entries");
+            }
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = ValidationErrors.TrimName(values[i])!;
+                errors.Name($"{prefix}.{name}[{i}]", values[i]);
+            }
+        }
+        for (var i = 0; i < f.Attributes.Length; i++)
+        {
+            f.Attributes[i] = ValidationErrors.TrimName(f.Attributes[i])!;
+            if (errors.Name($"{prefix}.attributes[{i}]", f.Attributes[i]) && f.Attributes[i].IndexOf(':', StringComparison.Ordinal) <= 0)
+            {
+                errors.Add($"{prefix}.attributes[{i}]", "must be name:value, e.g. material:wool");
+            }
+        }
+        if (f.MinPrice is { } min && !(double.IsFinite(min) && min >= 0))
+        {
+            errors.Add($"{prefix}.minPrice", "must be a number, 0 or more");
+        }
+        if (f.MaxPrice is { } max && !(double.IsFinite(max) && max >= 0))
+        {
+            errors.Add($"{prefix}.maxPrice", "must be a number, 0 or more");
+        }
+        if (f.MinPrice > f.MaxPrice)
+        {
+            errors.Add($"{prefix}.minPrice", "must not be above maxPrice");
+        }
+        if (f.MaxPerCategory < 0 || f.MaxPerCategory > MaxCount)
+        {
+            errors.Add($"{prefix}.maxPerCategory", $"must be from 0 (no limit) to {MaxCount}");
         }
     }
 }

@@ -62,6 +62,21 @@ public sealed class SlotDefinition
 
     [IgnoreMember] public SlotVariant? Default => FindVariant(DefaultVariant);
 
+    /// <summary>This slot for one decide, with the page's own filters on top of its own (<see cref="RecommendationFilters.Page"/>).</summary>
+    public SlotDefinition WithPageFilters(RecommendationFilters page) => new()
+    {
+        Id = Id,
+        Kind = Kind,
+        DefaultVariant = DefaultVariant,
+        Variants = Variants,
+        Strategy = Strategy,
+        Count = Count,
+        Filters = Filters with { Page = page },
+        Description = Description,
+        BudgetMs = BudgetMs,
+        Fallbacks = Fallbacks,
+    };
+
     private FrozenDictionary<string, SlotVariant>? _byTag;
 
     /// <summary>The first variant carrying each tag (built once per slot version).</summary>
@@ -159,7 +174,30 @@ public sealed record RecommendationFilters
     /// <summary>A rule's boost condition (<c>then.boostItems</c>): items it holds for come first, drawn from the whole catalogue.</summary>
     [IgnoreMember] public Rules.CompiledCondition? BoostItems { get; init; }
 
+    /// <summary>
+    /// The page's own filters for this slot in one decide (<c>filters</c> of the decide's body): every item must
+    /// pass them as well as the slot's, so a page can narrow a slot but never widen what the merchandiser set.
+    /// Set per decide, never stored.
+    /// </summary>
+    [IgnoreMember] public RecommendationFilters? Page { get; init; }
+
     /// <summary>Whether the filters keep only part of the catalogue, so that a ranking's top may not be enough.</summary>
     [IgnoreMember]
-    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || Attributes.Length > 0 || MinPrice is not null || MaxPrice is not null || ItemCondition is not null;
+    public bool IsNarrowing => IncludeCategories.Length > 0 || IncludeBrands.Length > 0 || IncludeTags.Length > 0 || Attributes.Length > 0
+        || MinPrice is not null || MaxPrice is not null || ItemCondition is not null || Page?.IsNarrowing == true;
+
+    /// <summary>Whether purchased items are left out, by the slot or by the page.</summary>
+    [IgnoreMember] public bool ExcludesPurchased => ExcludePurchased || Page?.ExcludePurchased == true;
+
+    /// <summary>The tighter of the slot's and the page's limit per category (0: none).</summary>
+    [IgnoreMember]
+    public int PerCategoryLimit => Page is { MaxPerCategory: > 0 } page && (MaxPerCategory == 0 || page.MaxPerCategory < MaxPerCategory)
+        ? page.MaxPerCategory
+        : MaxPerCategory;
+
+    /// <summary>
+    /// A page's filters, as a page sends them: nothing is left out unless it asks (the defaults of a slot's
+    /// filters leave purchased, in-cart and out-of-stock items out; the slot's own filters still do).
+    /// </summary>
+    public static RecommendationFilters ForPage() => new() { ExcludePurchased = false, ExcludeInCart = false, InStockOnly = false };
 }

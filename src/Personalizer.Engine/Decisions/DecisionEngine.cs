@@ -84,7 +84,13 @@ public sealed class DecisionEngine
             var slotStarted = _time.GetTimestamp();
             using var slotSpan = DecideMetrics.Traces.StartActivity("decide slot");
             slotSpan?.SetTag("personalizer.slot", slot.Id);
+            if (request.SlotOptions is { } asked && slot.Kind == SlotKind.Recommendations && asked.TryGetValue(slot.Id, out var page))
+            {
+                slot = slot.WithPageFilters(page.Filters);
+                context.Boost = page.BoostCategories;
+            }
             var answer = await DecideSlotAsync(context, slot, started, ct).ConfigureAwait(false);
+            context.Boost = [];
             slotSpan?.SetTag("personalizer.source", answer.Source);
             slots.Add(answer);
             DecideMetrics.SlotDecided(slot.Id, answer.Source, _time.GetElapsedTime(slotStarted).TotalMilliseconds);

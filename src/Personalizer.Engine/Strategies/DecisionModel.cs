@@ -18,7 +18,16 @@ public sealed class DecisionRequest
 
     /// <summary>A preview from the console: nothing is recorded (no impression, so reports and experiments stay true).</summary>
     public bool Preview { get; init; }
+
+    /// <summary>The page's own filters and boosts per recommendations slot (by slot id), for this decide only.</summary>
+    public IReadOnlyDictionary<string, PageSlotOptions>? SlotOptions { get; init; }
 }
+
+/// <summary>
+/// What a page asks of one recommendations slot in a decide: filters every item must pass as well as the
+/// slot's own (<see cref="RecommendationFilters.Page"/>), and categories to boost (drawn from the whole catalogue).
+/// </summary>
+public sealed record PageSlotOptions(RecommendationFilters Filters, string[] BoostCategories);
 
 /// <summary>Everything a strategy may read for one decide; one configuration version, one catalogue snapshot.</summary>
 public sealed class DecisionContext

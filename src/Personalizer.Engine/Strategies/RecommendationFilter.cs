@@ -17,7 +17,8 @@ public static class RecommendationFilter
     {
         var want = count ?? slot.Count;
         var result = new List<RecommendedItem>(want);
-        var perCategory = slot.Filters.MaxPerCategory > 0 ? new Dictionary<string, int>(StringComparer.Ordinal) : null;
+        var limit = slot.Filters.PerCategoryLimit;
+        var perCategory = limit > 0 ? new Dictionary<string, int>(StringComparer.Ordinal) : null;
         foreach (var candidate in ranked)
         {
             if (result.Count >= want)
@@ -37,9 +38,9 @@ public static class RecommendationFilter
             if (perCategory is not null && item.PrimaryCategory is { } category)
             {
                 perCategory.TryGetValue(category, out var n);
-                if (n >= slot.Filters.MaxPerCategory)
+                if (n >= limit)
                 {
-                    Explain(context, item, $"already {n} items of {category} (at most {slot.Filters.MaxPerCategory})");
+                    Explain(context, item, $"already {n} items of {category} (at most {limit})");
                     continue;
                 }
                 perCategory[category] = n + 1;
@@ -52,7 +53,7 @@ public static class RecommendationFilter
     /// <summary>Fills up from the catalogue (stable order) so that a recommendations slot never comes back empty.</summary>
     public static void FillFromCatalog(List<RecommendedItem> items, DecisionContext context, SlotDefinition slot)
     {
-        var max = slot.Filters.MaxPerCategory;
+        var max = slot.Filters.PerCategoryLimit;
         foreach (var item in context.Catalog.All)
         {
             if (items.Count >= slot.Count)
@@ -93,8 +94,14 @@ public static class RecommendationFilter
 
     private const int MaxExplained = 40;
 
-    /// <summary>Why an item may not be listed (null: it may). The reasons are constant strings: no allocation when not explaining.</summary>
-    private static string? Rejection(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already, Rules.EvalContext? conditions)
+    /// <summary>The page's filters need not check "already listed" again: the slot's did.</summary>
+    private static readonly List<RecommendedItem> NoneListed = [];
+
+    /// <summary>Why an item may not be listed (null: it may): the slot's filters, then the page's own. The reasons are constant strings: no allocation when not explaining.</summary>
+    private static string? Rejection(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already, Rules.EvalContext? conditions) =>
+        Own(item, profile, filters, already, conditions) ?? (filters.Page is { } page ? Own(item, profile, page, NoneListed, conditions) : null);
+
+    private static string? Own(CatalogItem item, VisitorProfile? profile, RecommendationFilters filters, List<RecommendedItem> already, Rules.EvalContext? conditions)
     {
         if (filters.ItemCondition is { } itemCondition && (conditions is null || !conditions.Holds(itemCondition, item)))
         {

@@ -86,12 +86,12 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             int found;
             if (slot.Filters.IsNarrowing)
             {
-                PersonalizedScoring.ScoreAll(model, profile, user, slot.Filters.ExcludePurchased, scores.AsSpan(0, items));
+                PersonalizedScoring.ScoreAll(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items));
                 found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
             }
             else
             {
-                found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
+                found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
             }
             var ranked = new ScoredItem[found];
             for (var k = 0; k < found; k++)

@@ -75,12 +75,14 @@ internal sealed class RuleStrategy(TrendingTracker trending, RecommendationStrat
                 BoostItems = rule.BoostItems,
             },
         };
+        // The rule's boosts, then the page's own for this decide.
+        var boost = context.Boost.Length == 0 ? then.BoostCategories : [.. then.BoostCategories, .. context.Boost];
         // The slot's own strategy (the model's list, similar items…) under the rule's filters and boosts.
-        if (recommendations.AppliesTo(filtered) && recommendations.Build(context, filtered, then.BoostCategories) is { Items.Count: > 0 } steered)
+        if (recommendations.AppliesTo(filtered) && recommendations.Build(context, filtered, boost) is { Items.Count: > 0 } steered)
         {
             return new SlotDecision { SlotId = slot.Id, Items = steered.Items, Source = source, Reason = steered.Source };
         }
-        var ranked = RecommendationStrategy.Boost(trending.Top(context.Site), context, then.BoostCategories, rule.BoostItems);
+        var ranked = RecommendationStrategy.Boost(trending.Top(context.Site), context, boost, rule.BoostItems);
         var items = RecommendationFilter.Apply(ranked, context, filtered);
         if (items.Count < slot.Count)
         {

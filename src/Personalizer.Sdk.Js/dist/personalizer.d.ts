@@ -39,6 +39,25 @@ export interface Decision {
   unknownSlots?: string[];
 }
 
+/** A page's own filters and boosts for one recommendations slot; they narrow the slot's own filters. */
+export interface PageFilters {
+  includeCategories?: string[];
+  excludeCategories?: string[];
+  includeBrands?: string[];
+  excludeBrands?: string[];
+  includeTags?: string[];
+  excludeTags?: string[];
+  attributes?: string[];
+  minPrice?: number;
+  maxPrice?: number;
+  inStockOnly?: boolean;
+  excludePurchased?: boolean;
+  excludeInCart?: boolean;
+  excludeRecentlyViewed?: boolean;
+  maxPerCategory?: number;
+  boostCategories?: string[];
+}
+
 export interface Preferences {
   personalization?: boolean;
   interests?: string[];
@@ -50,7 +69,7 @@ export interface PersonalizerApi {
   init(options: InitOptions): PersonalizerApi;
   track(type: string, properties?: Record<string, unknown>): void;
   /** Decides and renders the page's slots (or the ones named); `{ explain: true }` adds each slot's trace to the answer. */
-  decide(slots?: string[] | null, context?: Record<string, unknown>, options?: { explain?: boolean }): Promise<Decision | null>;
+  decide(slots?: string[] | null, context?: Record<string, unknown>, options?: { explain?: boolean; filters?: Record<string, PageFilters> }): Promise<Decision | null>;
   identify(customerId: string, traits?: Record<string, unknown>): void;
   setPreferences(preferences: Preferences): Promise<Response | null>;
   setConsent(granted: boolean): void;

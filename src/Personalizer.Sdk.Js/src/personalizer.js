@@ -169,7 +169,7 @@ function reveal(el) {
   el.removeAttribute("data-p13n-pending");
 }
 
-/** Decides the given slots (default: every slot on the page) and renders them; {explain: true} asks for each slot's trace. */
+/** Decides the given slots (default: every slot on the page) and renders them; {explain: true} asks for each slot's trace, {filters: {slot: {...}}} narrows recommendation slots. */
 async function decide(slots, extra, options) {
   const els = Array.from(document.querySelectorAll("[data-p13n-slot]")).filter((el) => !slots || slots.indexOf(el.getAttribute("data-p13n-slot")) >= 0);
   if (!els.length) return null;
@@ -179,7 +179,7 @@ async function decide(slots, extra, options) {
     const res = await send(options && options.explain ? "/v1/decide?explain=true" : "/v1/decide", {
       method: "POST",
       headers: headers(),
-      body: JSON.stringify({ visitorId: visitorId(), context: context(extra), slots: els.map((el) => el.getAttribute("data-p13n-slot")) }),
+      body: JSON.stringify({ visitorId: visitorId(), context: context(extra), slots: els.map((el) => el.getAttribute("data-p13n-slot")), filters: options && options.filters }),
     }, false);
     if (!res.ok) throw new Error("" + res.status);
     const decision = await res.json();
