@@ -102,8 +102,16 @@ public static class PersonalizedScoring
         }
     }
 
-    /// <summary>How many of the ranking a list of <paramref name="count"/> asks for: enough that the usual filters (bought, in the cart, out of stock) leave a full list.</summary>
-    public static int Wanted(RecommendationModel model, VisitorProfile profile, int count) => Math.Min(model.ItemIds.Length, (count * 3) + profile.Items.Count + 10);
+    /// <summary>Places of the ranking kept beyond the list's length, for filters (stock, the rule's conditions …) to take.</summary>
+    public const int Reserve = 10;
+
+    /// <summary>
+    /// How many of the ranking a list of <paramref name="count"/> asks for: the list, a reserve for the usual
+    /// filters, and room for what the visitor has in the cart or viewed recently (purchased items never rank).
+    /// A caller whose filters leave the list short ranks the whole catalogue (<see cref="ScoreAll"/>).
+    /// </summary>
+    public static int Wanted(RecommendationModel model, VisitorProfile profile, int count) =>
+        Math.Min(model.ItemIds.Length, count + Reserve + profile.Cart.Count + profile.RecentlyViewed.Count);
 
     /// <summary>
     /// The <paramref name="top"/>.Length best items for a user vector, best first, ranked by exact scores:
@@ -135,17 +143,16 @@ public static class PersonalizedScoring
                 {
                     var s = serving.Score(user, candidates[k]);
                     scores[candidates[k]] = s;
-                    exact[k] = -s; // ascending sort of the negated score: best first
+                    exact[k] = s;
                 }
-                exact.AsSpan(0, found).Sort(candidates.AsSpan(0, found));
+                var n = TopK.Best(exact.AsSpan(0, found), candidates.AsSpan(0, found), top.Length);
+                candidates.AsSpan(0, n).CopyTo(top);
+                return n;
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(exact);
             }
-            var n = Math.Min(found, top.Length);
-            candidates.AsSpan(0, n).CopyTo(top);
-            return n;
         }
         finally
         {

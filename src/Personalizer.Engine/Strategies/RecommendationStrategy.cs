@@ -78,28 +78,42 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         }
         var items = model.ItemIds.Length;
         var scores = ArrayPool<float>.Shared.Rent(items);
-        // Narrowing filters (categories, brands, tags, price) may keep little of the top: rank everything then, exactly.
-        var want = slot.Filters.IsNarrowing ? items : PersonalizedScoring.Wanted(model, profile, slot.Count);
-        var top = ArrayPool<int>.Shared.Rent(want);
+        var top = ArrayPool<int>.Shared.Rent(items);
         try
         {
-            int found;
-            if (slot.Filters.IsNarrowing)
+            // Narrowing filters (categories, brands, tags, price) may keep little of the top: rank everything then, exactly.
+            var whole = slot.Filters.IsNarrowing;
+            var want = whole ? items : PersonalizedScoring.Wanted(model, profile, slot.Count);
+            while (true)
             {
-                PersonalizedScoring.ScoreAll(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items));
-                found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
+                int found;
+                if (whole)
+                {
+                    PersonalizedScoring.ScoreAll(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items));
+                    found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
+                }
+                else
+                {
+                    found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
+                }
+                var ranked = new ScoredItem[found];
+                for (var k = 0; k < found; k++)
+                {
+                    ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
+                }
+                ranked = Interests(context, model, user, scores.AsSpan(0, items), ranked, slot.Count);
+                var listed = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
+                if (listed.Count < slot.Count && !whole && found == want && want < items)
+                {
+                    // The filters took more than the reserve (a limit per category, stock …): four times as much of the
+                    // ranking, and past an eighth of the catalogue the whole of it, exactly.
+                    want *= 4;
+                    whole = want >= items / 8;
+                    want = whole ? items : want;
+                    continue;
+                }
+                return Finish(context, slot, listed, model.Source, reason: null);
             }
-            else
-            {
-                found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
-            }
-            var ranked = new ScoredItem[found];
-            for (var k = 0; k < found; k++)
-            {
-                ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
-            }
-            ranked = Interests(context, model, user, scores.AsSpan(0, items), ranked, slot.Count);
-            return Finish(context, slot, RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot), model.Source, reason: null);
         }
         finally
         {

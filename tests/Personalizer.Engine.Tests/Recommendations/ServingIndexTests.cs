@@ -114,14 +114,9 @@ public sealed class ServingIndexTests(ITestOutputHelper output)
 
 public sealed class TopKTests
 {
-    [Theory]
-    [InlineData(1, 7)]
-    [InlineData(116, 625)]
-    [InlineData(50, 1001)]
-    [InlineData(300, 300)]
-    public void KthLargestMatchesASortEvenWithTiesNegativeInfinityAndNaN(int k, int length)
+    private static float[] Awkward(int length, int seed)
     {
-        var random = new Random(k + length);
+        var random = new Random(seed);
         var values = new float[length];
         for (var i = 0; i < length; i++)
         {
@@ -133,8 +128,63 @@ public sealed class TopKTests
                 _ => (float)random.NextDouble(),
             };
         }
-        var sorted = values.Select(v => float.IsNaN(v) ? float.NegativeInfinity : v).OrderDescending().ToArray();
-        Assert.Equal(sorted[k - 1], TopK.KthLargest(values.ToArray(), k));
+        return values;
+    }
+
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(116, 625)]
+    [InlineData(50, 1001)]
+    [InlineData(300, 300)]
+    [InlineData(600, 625)]
+    public void AThresholdIsReachedByAtLeastCountValuesAndIsNoHigherThanTheCountthLargest(int count, int length)
+    {
+        var values = Awkward(length, count + length);
+        var finite = values.Where(float.IsFinite).OrderDescending().ToArray();
+
+        var threshold = TopK.Threshold(values, count);
+
+        if (finite.Length <= count)
+        {
+            Assert.Equal(float.NegativeInfinity, threshold);
+            return;
+        }
+        Assert.True(threshold <= finite[count - 1], $"{threshold} above the {count}-th largest {finite[count - 1]}");
+        // Close to it: no more than one bucket of the histogram's worth of extra values on this spread.
+        var reached = finite.Count(v => v >= threshold);
+        Assert.InRange(reached, count, count + Math.Max(8, length / 16));
+    }
+
+    [Fact]
+    public void AThresholdOfEqualValuesIsThatValue()
+    {
+        Assert.Equal(2f, TopK.Threshold([2f, 2f, 2f, 2f], 2));
+        Assert.Equal(float.PositiveInfinity, TopK.Threshold([1f, 2f], 0));
+    }
+
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(42, 130)]
+    [InlineData(22, 22)]
+    [InlineData(30, 10)]
+    public void BestPutsTheHighestKeysFirstInOrderWithTheirValues(int n, int length)
+    {
+        var keys = Awkward(length, n * length);
+        var values = Enumerable.Range(0, length).ToArray();
+        var original = keys.ToArray();
+        var expected = values.OrderByDescending(i => float.IsNaN(original[i]) ? float.NegativeInfinity : original[i]).Take(n)
+            .Select(i => float.IsNaN(original[i]) ? float.NegativeInfinity : original[i]).ToArray();
+
+        var front = TopK.Best(keys, values, n);
+
+        Assert.Equal(Math.Min(n, length), front);
+        Assert.Equal(expected, values.Take(front).Select(i => float.IsNaN(original[i]) ? float.NegativeInfinity : original[i]));
+        // Every value is still there once, and each key still belongs to its value.
+        Assert.Equal(Enumerable.Range(0, length), values.Order());
+        for (var k = 0; k < front; k++)
+        {
+            Assert.Equal(float.IsNaN(original[values[k]]) ? float.NegativeInfinity : original[values[k]], float.IsNaN(keys[k]) ? float.NegativeInfinity : keys[k]);
+        }
     }
 
     [Fact]
