@@ -74,6 +74,27 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task WhenFiltersTakeMoreThanTheReserveTheModelsNextBestStillFillTheList()
+    {
+        await TrainOnCategoryShoppers();
+        await _site.SendEvents(ProductView("f1", "picky", "sku-yog-002"), ProductView("f2", "picky", "sku-yog-011"), ProductView("f3", "picky", "sku-yog-023"));
+        var ranking = (await Recommend("picky", 40)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+        Assert.All(ranking, id => Assert.StartsWith("sku-", id));
+
+        // The model's 20 best go out of stock: more than the list of 4, its reserve and the recently viewed.
+        foreach (var id in ranking.Take(20))
+        {
+            var patch = await _admin.PatchAsync($"/v1/catalog/items/{id}", new StringContent("""{"inStock":false}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        }
+        var body = await (await _site.GetAsync("/v1/recommendations/picky?strategy=personalized&count=4")).Json();
+
+        // Still the model's order (not trending's top-up): the next four of the ranking.
+        Assert.StartsWith("recs:", body.GetProperty("source").GetString());
+        Assert.Equal(ranking.Skip(20).Take(4), body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!));
+    }
+
+    [Fact]
     public async Task APurchasedItemNeverComesBack()
     {
         await TrainOnCategoryShoppers();
