@@ -148,6 +148,8 @@ public static class PersonalizerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, ExperimentStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, PreferenceGateStrategy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RuleStrategy>());
+        services.TryAddSingleton<RankingCache>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ProfileObserver, RankingCache>(sp => sp.GetRequiredService<RankingCache>()));
         services.TryAddSingleton<RecommendationStrategy>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, RecommendationStrategy>(sp => sp.GetRequiredService<RecommendationStrategy>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISlotStrategy, TrendingStrategy>());

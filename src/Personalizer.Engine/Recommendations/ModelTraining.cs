@@ -17,11 +17,12 @@ public sealed partial class ModelTraining(
     Ledger ledger,
     ApiKeyRegistry sites,
     RecommendationOptions options,
+    RankingCache rankings,
     TimeProvider time,
     ILogger<ModelTraining> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _one = new(1, 1);
-    private readonly ModelMetrics _metrics = new(registry, sites, time);
+    private readonly ModelMetrics _metrics = new(registry, sites, rankings, time);
 
     /// <summary>Trains the site now; null when it has no interactions to learn from.</summary>
     public async Task<RecommendationModel?> TrainAsync(string site, CancellationToken ct = default)
@@ -114,8 +115,13 @@ internal sealed class ModelMetrics : IDisposable
 
     private readonly System.Diagnostics.Metrics.Meter _meter = new("Personalizer");
 
-    public ModelMetrics(ModelRegistry registry, ApiKeyRegistry sites, TimeProvider time)
+    public ModelMetrics(ModelRegistry registry, ApiKeyRegistry sites, RankingCache rankings, TimeProvider time)
     {
+        _meter.CreateObservableCounter("personalizer.recommendations.ranking_cache", () => new[]
+        {
+            new System.Diagnostics.Metrics.Measurement<long>(rankings.Hits, new KeyValuePair<string, object?>("outcome", "hit")),
+            new System.Diagnostics.Metrics.Measurement<long>(rankings.Misses, new KeyValuePair<string, object?>("outcome", "miss")),
+        }, "{ranking}", "Personalized rankings asked of the ranking cache, by outcome (a hit skips the fold-in and the scoring).");
         _meter.CreateObservableGauge("personalizer.model.age", () => Models(registry, sites).Select(m =>
             new System.Diagnostics.Metrics.Measurement<double>((time.GetUtcNow().ToUnixTimeMilliseconds() - m.CreatedAt) / 1000.0,
                 new KeyValuePair<string, object?>("site", m.Site), new KeyValuePair<string, object?>("version", m.Version))),

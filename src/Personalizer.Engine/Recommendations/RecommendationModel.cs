@@ -73,4 +73,6 @@ public sealed class RecommendationOptions
     /// <summary>Neighbours kept per item for "similar".</summary>
     public int SimilarItems { get; set; } = 20;
     public InteractionWeights Weights { get; set; } = new();
+    /// <summary>Visitors whose last personalized ranking is kept (<see cref="RankingCache"/>); 0 keeps none.</summary>
+    public int RankingCacheEntries { get; set; } = 16_384;
 }

@@ -15,7 +15,7 @@ namespace Personalizer.Engine.Strategies;
 /// nothing to fold in gets trending items of their top category (cold start). Every list passes
 /// the slot's filters and the visitor's exclusions, and is topped up from trending when short.
 /// </summary>
-internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTracker trending, RecommendationOptions options) : ISlotStrategy
+internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTracker trending, RecommendationOptions options, RankingCache cache) : ISlotStrategy
 {
     /// <summary>Page attribute naming the item a "similar" or "bought together" list is about.</summary>
     public const string ItemAttribute = RecommendationStrategyNames.ItemAttribute;
@@ -70,6 +70,14 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         {
             return ColdStart(context, slot, boost);
         }
+        // A ranking kept from the visitor's last ask, when nothing of it has changed (declared interests need the scores).
+        var excludePurchased = slot.Filters.ExcludesPurchased;
+        var stamp = slot.Filters.IsNarrowing || profile.Preferences.Interests.Count > 0 ? 0 : RankingCache.Stamp(profile);
+        if (stamp != 0 && cache.Find(context.Site, context.VisitorId, model, stamp, excludePurchased, PersonalizedScoring.Wanted(model, profile, slot.Count)) is { } kept
+            && FromRanking(context, slot, model, kept.Top, kept.Scores, kept.Top.Length, boost) is { } answer)
+        {
+            return answer;
+        }
         var f = model.Factors;
         Span<float> user = f <= 256 ? stackalloc float[f] : new float[f];
         if (!PersonalizedScoring.UserVector(model, profile, options.Weights, user))
@@ -96,6 +104,15 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                 {
                     found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
                 }
+                if (stamp != 0 && !whole)
+                {
+                    var keptScores = new float[found];
+                    for (var k = 0; k < found; k++)
+                    {
+                        keptScores[k] = scores[top[k]];
+                    }
+                    cache.Keep(new RankingCache.Entry(context.Site, context.VisitorId, model, stamp, excludePurchased, top.AsSpan(0, found).ToArray(), keptScores));
+                }
                 var ranked = new ScoredItem[found];
                 for (var k = 0; k < found; k++)
                 {
@@ -120,6 +137,21 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             ArrayPool<int>.Shared.Return(top);
             ArrayPool<float>.Shared.Return(scores);
         }
+    }
+
+    /// <summary>
+    /// The list from a kept ranking (item indexes best first, with exact scores); null when the slot's filters leave
+    /// it short and more of the ranking could fill it, so the caller ranks afresh and deeper.
+    /// </summary>
+    private SlotDecision? FromRanking(DecisionContext context, SlotDefinition slot, RecommendationModel model, int[] top, float[] scores, int found, string[] boost)
+    {
+        var ranked = new ScoredItem[found];
+        for (var k = 0; k < found; k++)
+        {
+            ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[k], 4));
+        }
+        var listed = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
+        return listed.Count < slot.Count ? null : Finish(context, slot, listed, model.Source, reason: null);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using static Personalizer.Api.Tests.HttpTestExtensions;
 
 namespace Personalizer.Api.Tests.Recommendations;
@@ -92,6 +93,35 @@ public sealed class RecommendationsApiTests : IAsyncLifetime, IDisposable
         // Still the model's order (not trending's top-up): the next four of the ranking.
         Assert.StartsWith("recs:", body.GetProperty("source").GetString());
         Assert.Equal(ranking.Skip(20).Take(4), body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!));
+    }
+
+    [Fact]
+    public async Task AnAskWithNothingNewInTheHistoryIsServedFromTheKeptRankingWithTheFiltersAppliedAfresh()
+    {
+        await TrainOnCategoryShoppers();
+        var cache = _app.Services.GetRequiredService<Engine.Recommendations.RankingCache>();
+        await _site.SendEvents(ProductView("f1", "again", "sku-cam-002"), ProductView("f2", "again", "sku-cam-013"));
+        var first = (await Recommend("again", 6)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+        var (hits, misses) = (cache.Hits, cache.Misses);
+
+        // A decide in between changes the profile (its impression), not its item history.
+        await _site.PostJson("/v1/decide", """{"visitorId":"again","slots":["home-hero"]}""");
+        var second = (await Recommend("again", 6)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+        Assert.Equal(first, second);
+        Assert.Equal(hits + 1, cache.Hits);
+
+        // Stock is a filter, applied to the kept ranking on every ask.
+        await _admin.PatchAsync($"/v1/catalog/items/{first[0]}", new StringContent("""{"inStock":false}""", System.Text.Encoding.UTF8, "application/json"));
+        var third = (await Recommend("again", 6)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+        Assert.Equal(first.Skip(1), third.Take(5));
+        Assert.Equal(hits + 2, cache.Hits);
+
+        // A new view is new history: scored afresh.
+        await _site.SendEvents(ProductView("f3", "again", "sku-fit-004"));
+        var fourth = (await Recommend("again", 6)).Select(i => i.GetProperty("itemId").GetString()!).ToList();
+        Assert.Equal(hits + 2, cache.Hits);
+        Assert.True(cache.Misses > misses);
+        Assert.Contains(fourth, id => id.StartsWith("sku-fit-", StringComparison.Ordinal));
     }
 
     [Fact]
