@@ -43,4 +43,11 @@ public sealed class LedgerOptions
 
     /// <summary>Every n-th checkpoint is a full one (index too); the others only the log.</summary>
     public int IndexCheckpointEvery { get; init; } = 10;
+
+    /// <summary>
+    /// Least time between two commits of the log while only background records (served impressions) wait: nobody
+    /// waits for those, so they gather for up to this long and share one commit. A record someone waits for
+    /// (an event batch, a change) is committed at once, with whatever gathered.
+    /// </summary>
+    public TimeSpan BackgroundCommitInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 }

@@ -232,10 +232,18 @@ public sealed class Ledger : IAsyncDisposable
     }
 
     /// <summary>Writes a record durably, applies it, and reports what applying it did.</summary>
-    public Task<ApplyOutcome> SubmitAsync(LogRecord record, CancellationToken ct = default)
+    public Task<ApplyOutcome> SubmitAsync(LogRecord record, CancellationToken ct = default) => Submit(record, background: false);
+
+    /// <summary>
+    /// <see cref="SubmitAsync"/> for a record nobody waits for (served impressions): it may wait up to
+    /// <see cref="LedgerOptions.BackgroundCommitInterval"/> for a commit it shares with others.
+    /// </summary>
+    public Task<ApplyOutcome> SubmitInBackground(LogRecord record) => Submit(record, background: true);
+
+    private Task<ApplyOutcome> Submit(LogRecord record, bool background)
     {
         var buffer = Serialize(record);
-        var pending = new Pending { Record = record, Done = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var pending = new Pending { Record = record, Background = background, Done = new(TaskCreationOptions.RunContinuationsAsynchronously) };
         lock (_enqueueLock)
         {
             if (!_accepting)
@@ -395,20 +403,32 @@ public sealed class Ledger : IAsyncDisposable
             }
             long end = 0;
             long last = 0;
+            var urgent = false;
             var epoch = Volatile.Read(ref _epoch);
-            while (_work.Count < 4096 && reader.TryRead(out var item))
+            Take(epoch, ref end, ref last, ref urgent);
+            if (end > _log.CommittedUntilAddress && !urgent && _work.Count < MaxBatch)
             {
-                if (item.Record is not null && item.Epoch != epoch)
+                // Only background records: let more gather until the interval since the last commit is over,
+                // or until someone waits.
+                var wait = _options.BackgroundCommitInterval - Stopwatch.GetElapsedTime(_lastCommit);
+                if (wait > TimeSpan.Zero)
                 {
-                    item.Done!.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
-                    continue;
+                    using var gathering = new CancellationTokenSource(wait);
+                    try
+                    {
+                        while (!urgent && _work.Count < MaxBatch && await reader.WaitToReadAsync(gathering.Token).ConfigureAwait(false))
+                        {
+                            Take(epoch, ref end, ref last, ref urgent);
+                        }
+                    }
+                    catch (OperationCanceledException) when (gathering.IsCancellationRequested)
+                    {
+                    }
                 }
-                _work.Enqueue(item);
-                end = Math.Max(end, item.EndAddress);
-                last = item.Record is null ? last : item.Seq;
             }
             if (end > _log.CommittedUntilAddress)
             {
+                _lastCommit = Stopwatch.GetTimestamp();
                 try
                 {
                     var committing = Stopwatch.GetTimestamp();
@@ -783,12 +803,36 @@ public sealed class Ledger : IAsyncDisposable
 
     private ValueTask<ApplyOutcome> ApplyAsync(LogRecord record, long seq) => _projections.ApplyAsync(record, seq);
 
+    /// <summary>Records applied after one commit, at most.</summary>
+    private const int MaxBatch = 4096;
+
+    private long _lastCommit;
+
+    /// <summary>Moves what is queued into the applier's work (records of an older epoch are refused); notes whether someone waits.</summary>
+    private void Take(int epoch, ref long end, ref long last, ref bool urgent)
+    {
+        while (_work.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+        {
+            if (item.Record is not null && item.Epoch != epoch)
+            {
+                item.Done!.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
+                continue;
+            }
+            _work.Enqueue(item);
+            end = Math.Max(end, item.EndAddress);
+            last = item.Record is null ? last : item.Seq;
+            urgent |= !item.Background;
+        }
+    }
+
     private sealed class Pending
     {
         public long Seq;
         public int Epoch;
         public long EndAddress;
         public LogRecord? Record;
+        /// <summary>Nobody waits for it (<see cref="SubmitInBackground"/>); checkpoint requests are never background.</summary>
+        public bool Background;
         public TaskCompletionSource<ApplyOutcome>? Done;
         public TaskCompletionSource<Task<bool>>? Checkpoint;
     }

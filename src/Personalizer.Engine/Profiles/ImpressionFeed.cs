@@ -75,7 +75,7 @@ public sealed partial class ImpressionFeed(Ledger ledger, ILogger<ImpressionFeed
         }
         try
         {
-            _inFlight.Add((ledger.SubmitAsync(new ImpressionBatchRecord(site, [.. list])), list.Count));
+            _inFlight.Add((ledger.SubmitInBackground(new ImpressionBatchRecord(site, [.. list])), list.Count));
         }
         catch (LedgerUnavailableException)
         {
