@@ -18,7 +18,7 @@ internal sealed class LedgerHarness : IAsyncDisposable
 {
     private bool _closed;
 
-    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store, Func<ICounterStore>? counters)
+    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store, Func<ICounterStore>? counters, TimeSpan? backgroundCommit)
     {
         Options = TestData.Options(path);
         Log = new FasterEventLog(System.IO.Path.Combine(path, "events"), Options.Faster.EventLogMemoryMb);
@@ -30,7 +30,7 @@ internal sealed class LedgerHarness : IAsyncDisposable
         Triggers = new TriggerScheduler(Configuration, new CustomerModels(), Options.Profiles);
         var profiles = new ProfileProjection(Store, Catalog, Options.Profiles, node, [new CounterAttribution(Counters, Configuration, node, new CustomerModels()), trending, Triggers]);
         Registry = new ProjectionRegistry([profiles, new CatalogProjection(Catalog), new ConfigurationProjection(Configuration), trending, Triggers, new ModelRecords()]);
-        Ledger = new Ledger(Log, Store, Registry, new LedgerOptions { DataPath = path, CheckpointIntervalSeconds = 0 }, Time, NullLogger<Ledger>.Instance);
+        Ledger = new Ledger(Log, Store, Registry, new LedgerOptions { DataPath = path, CheckpointIntervalSeconds = 0, BackgroundCommitInterval = backgroundCommit ?? TimeSpan.FromMilliseconds(20) }, Time, NullLogger<Ledger>.Instance);
     }
 
     public ICounterStore Counters { get; }
@@ -47,9 +47,10 @@ internal sealed class LedgerHarness : IAsyncDisposable
     public TriggerScheduler Triggers { get; }
 
     /// <param name="store">Another store than FASTER in <paramref name="path"/> (e.g. a shared Redis).</param>
-    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null, Func<ICounterStore>? counters = null)
+    /// <param name="backgroundCommit">How long records nobody waits for may gather before their commit.</param>
+    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null, Func<ICounterStore>? counters = null, TimeSpan? backgroundCommit = null)
     {
-        var h = new LedgerHarness(path, store, counters);
+        var h = new LedgerHarness(path, store, counters, backgroundCommit);
         await h.Ledger.StartAsync(CancellationToken.None);
         return h;
     }

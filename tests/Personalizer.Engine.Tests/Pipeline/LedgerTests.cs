@@ -23,6 +23,26 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task ARecordNobodyWaitsForSharesTheCommitOfTheNextAwaitedOne()
+    {
+        // A background interval far longer than the test: only an awaited record can bring the commit.
+        await using var h = await LedgerHarness.StartAsync(_folder.Path, backgroundCommit: TimeSpan.FromHours(1));
+        await h.Ledger.SubmitAsync(new EventBatchRecord("s", [Event("e0", EventType.PageView, "v0")]));
+        var shown = h.Ledger.SubmitInBackground(new ImpressionBatchRecord("s", [new Impression("d-1", "v1", T0, [new SlotImpression("hero", "a", null, "default")])]));
+        await Task.Delay(300);
+        Assert.False(shown.IsCompleted, "a background record was applied without a commit to share");
+        var committed = h.Log.CommittedUntilAddress;
+
+        await h.Ledger.SubmitAsync(new EventBatchRecord("s", [Event("e1", EventType.PageView, "v1")])).WaitAsync(TimeSpan.FromSeconds(30));
+        await shown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(h.Log.CommittedUntilAddress > committed);
+        var profile = (await h.ProfileAsync("s", "v1"))!;
+        Assert.Equal(1, profile.PageViews);
+        Assert.Contains(profile.Attribution!.Shown, s => s.SlotId == "hero");
+    }
+
+    [Fact]
     public async Task ARepeatedEventIdIsAppliedOnce()
     {
         await using var h = await LedgerHarness.StartAsync(_folder.Path);
