@@ -84,6 +84,6 @@ public static class DecisionsApi
             }
         }
         var decision = await engine.DecideAsync(site, request, ct);
-        return TypedResults.Ok(decision.ToResponse());
+        return new DecisionWriter(decision);
     }
 }

@@ -13,6 +13,8 @@ public sealed class RecommendationModel
 {
     private FrozenDictionary<string, int>? _index;
     private ServingIndex? _serving;
+    private string? _source;
+    private CatalogItems? _catalogItems;
 
     [Key(0)] public string Site { get; init; } = "";
     [Key(1)] public string Version { get; init; } = "";
@@ -45,7 +47,29 @@ public sealed class RecommendationModel
     [IgnoreMember]
     public ServingIndex Serving => _serving ??= ServingIndex.Build(this);
 
-    [IgnoreMember] public string Source => "recs:" + Version;
+    [IgnoreMember] public string Source => _source ??= "recs:" + Version;
+
+    /// <summary>
+    /// The catalogue item of each model item (by model index; null where the catalogue has none), for one catalogue
+    /// snapshot: rankings carry their items without a lookup by id per candidate. Rebuilt when the snapshot changes.
+    /// </summary>
+    public Catalog.CatalogItem?[] ItemsIn(Catalog.CatalogSnapshot snapshot)
+    {
+        var kept = Volatile.Read(ref _catalogItems);
+        if (kept is not null && ReferenceEquals(kept.Snapshot, snapshot))
+        {
+            return kept.Items;
+        }
+        var items = new Catalog.CatalogItem?[ItemIds.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = snapshot.Find(ItemIds[i]);
+        }
+        Volatile.Write(ref _catalogItems, new CatalogItems(snapshot, items));
+        return items;
+    }
+
+    private sealed record CatalogItems(Catalog.CatalogSnapshot Snapshot, Catalog.CatalogItem?[] Items);
 }
 
 /// <summary>How much each event type says about a visitor's taste, as implicit-feedback weight.</summary>

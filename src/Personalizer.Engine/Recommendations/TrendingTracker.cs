@@ -4,7 +4,8 @@ using Personalizer.Engine.Events;
 
 namespace Personalizer.Engine.Recommendations;
 
-public readonly record struct ScoredItem(string ItemId, double Score);
+/// <summary>An item of a ranking; <paramref name="Item"/> when the ranking already knows it in the decide's catalogue snapshot.</summary>
+public readonly record struct ScoredItem(string ItemId, double Score, Catalog.CatalogItem? Item = null);
 
 /// <summary>
 /// Time-decayed popularity per site. Each interaction adds w·2^((t−T0)/h) to its item, so ranking by the

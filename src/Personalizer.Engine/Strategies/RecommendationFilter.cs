@@ -25,7 +25,7 @@ public static class RecommendationFilter
             {
                 break;
             }
-            var item = context.Catalog.Find(candidate.ItemId);
+            var item = candidate.Item ?? context.Catalog.Find(candidate.ItemId);
             if (item is null)
             {
                 continue;

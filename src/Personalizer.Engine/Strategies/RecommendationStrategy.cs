@@ -60,7 +60,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             && ((boost is { Length: > 0 } && item.Categories.Any(boost.Contains)) || (boostItems is not null && context.Conditions.Holds(boostItems, item)));
         var listed = new HashSet<string>(ranked.Select(r => r.ItemId), StringComparer.Ordinal);
         var drawn = context.Catalog.All.Where(i => InBoost(i) && !listed.Contains(i.Id)).Select(i => new ScoredItem(i.Id, 0));
-        return [.. ranked.Where(s => InBoost(context.Catalog.Find(s.ItemId))), .. drawn, .. ranked.Where(s => !InBoost(context.Catalog.Find(s.ItemId)))];
+        return [.. ranked.Where(s => InBoost(s.Item ?? context.Catalog.Find(s.ItemId))), .. drawn, .. ranked.Where(s => !InBoost(s.Item ?? context.Catalog.Find(s.ItemId)))];
     }
 
     private SlotDecision? Personalized(DecisionContext context, SlotDefinition slot, RecommendationModel? model, string[] boost)
@@ -113,10 +113,11 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                     }
                     cache.Keep(new RankingCache.Entry(context.Site, context.VisitorId, model, stamp, excludePurchased, top.AsSpan(0, found).ToArray(), keptScores));
                 }
+                var inCatalog = model.ItemsIn(context.Catalog);
                 var ranked = new ScoredItem[found];
                 for (var k = 0; k < found; k++)
                 {
-                    ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4));
+                    ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4), inCatalog[top[k]]);
                 }
                 ranked = Interests(context, model, user, scores.AsSpan(0, items), ranked, slot.Count);
                 var listed = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
@@ -145,10 +146,11 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     /// </summary>
     private SlotDecision? FromRanking(DecisionContext context, SlotDefinition slot, RecommendationModel model, int[] top, float[] scores, int found, string[] boost)
     {
+        var inCatalog = model.ItemsIn(context.Catalog);
         var ranked = new ScoredItem[found];
         for (var k = 0; k < found; k++)
         {
-            ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[k], 4));
+            ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[k], 4), inCatalog[top[k]]);
         }
         var listed = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
         return listed.Count < slot.Count ? null : Finish(context, slot, listed, model.Source, reason: null);
@@ -167,11 +169,12 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
             return ranked;
         }
         var masked = ArrayPool<float>.Shared.Rent(scores.Length);
+        var inCatalog = model.ItemsIn(context.Catalog);
         try
         {
             for (var i = 0; i < scores.Length; i++)
             {
-                masked[i] = context.Catalog.Find(model.ItemIds[i]) is { } item && InAny(item.Categories, interests) ? scores[i] : float.NegativeInfinity;
+                masked[i] = inCatalog[i] is { } item && InAny(item.Categories, interests) ? scores[i] : float.NegativeInfinity;
             }
             var picks = new int[Math.Max(1, count / 3) + 5];
             var found = TopK.Select(masked.AsSpan(0, scores.Length), picks);
