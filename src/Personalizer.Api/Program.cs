@@ -34,6 +34,13 @@ builder.Services.AddOpenApiDescription();
 builder.Services.AddOperations();
 builder.Services.AddTelemetry(builder.Configuration);
 
+// Some of FASTER's and the file system's work blocks a pool thread (FASTER's page and checkpoint writes are
+// blocking writes queued to the pool): with the runtime's minimum of one worker per core, one such write on a
+// one-core machine held every request until the pool grew, half a second later.
+var minimumWorkers = builder.Configuration.GetValue("Personalizer:ThreadPoolMinWorkers", 8);
+ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+ThreadPool.SetMinThreads(Math.Max(workers, minimumWorkers), completionPorts);
+
 var app = builder.Build();
 
 app.UseRequestLog();

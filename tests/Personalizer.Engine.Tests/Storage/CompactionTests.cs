@@ -56,6 +56,49 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task ProfilesReadFromDiskComeBackWholeAndACompactedSegmentIsNotKeptOpen()
+    {
+        await using var store = Open();
+        // 500 visitors written once, then 300 others written over and over: 4 MB in memory, the first 500 on disk.
+        for (var v = 0; v < 500; v++)
+        {
+            await store.PutAsync("s", new VisitorProfile { VisitorId = $"old{v}", PageViews = v, PurchasedItems = [.. Enumerable.Range(0, 30).Select(i => $"item-{v}-{i}")] });
+        }
+        for (var round = 0; round < 80; round++)
+        {
+            for (var v = 0; v < 300; v++)
+            {
+                var profile = await store.GetAsync("s", $"v{v}") ?? new VisitorProfile { VisitorId = $"v{v}" };
+                profile.PageViews++;
+                profile.PurchasedItems = [.. Enumerable.Range(0, 20 + round).Select(i => $"item-{round}-{i}")];
+                await store.PutAsync("s", profile);
+            }
+        }
+        for (var v = 0; v < 500; v++)
+        {
+            var profile = (await store.GetAsync("s", $"old{v}"))!;
+            Assert.Equal(v, profile.PageViews);
+            Assert.Equal($"item-{v}-29", profile.PurchasedItems[^1]);
+        }
+
+        var before = Directory.GetFiles(Path.Combine(_folder.Path, "profiles"), "profiles.log.*").Length;
+        Assert.True(await store.CompactAsync(DateTimeOffset.UtcNow) > 0);
+        Assert.True(await store.CheckpointAsync(new CheckpointMarker(0, 1), full: true));
+        Assert.True(Directory.GetFiles(Path.Combine(_folder.Path, "profiles"), "profiles.log.*").Length < before, "no segment was compacted away");
+
+        // The files the compaction let go are deleted, and no read handle keeps their space.
+        var held = Directory.GetFiles("/proc/self/fd")
+            .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
+            .Where(target => target is not null && target.Contains(_folder.Path, StringComparison.Ordinal) && target.EndsWith("(deleted)", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(held);
+        for (var v = 0; v < 500; v++)
+        {
+            Assert.Equal(v, (await store.GetAsync("s", $"old{v}"))!.PageViews);
+        }
+    }
+
+    [Fact]
     public async Task ClaimsWithinTheWindowSurviveCompaction()
     {
         await using var store = Open();

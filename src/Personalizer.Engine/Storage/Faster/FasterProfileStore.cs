@@ -63,7 +63,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
     /// </summary>
     private void Open()
     {
-        _device = new WatchedDevice(Devices.CreateLogDevice(Path.Combine(_directory, "profiles.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), _logFaults);
+        _device = new WatchedDevice(Devices.CreateLogDevice(Path.Combine(_directory, "profiles.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), _logFaults, readInline: true);
         _checkpoints = new DeviceLogCommitCheckpointManager(new WatchedDeviceFactory(_checkpointFaults), new DefaultCheckpointNamingScheme(_checkpointDir), removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {

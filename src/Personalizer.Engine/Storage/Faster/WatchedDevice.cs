@@ -24,9 +24,18 @@ public sealed class IoFaults
     }
 }
 
-/// <summary>A device that passes everything to another one and records its failed writes in <see cref="IoFaults"/>.</summary>
-public sealed class WatchedDevice(IDevice inner, IoFaults faults) : IDevice
+/// <summary>
+/// A device that passes everything to another one and records its failed writes in <see cref="IoFaults"/>.
+/// With <c>readInline</c>, reads of segment files are done on the calling thread (a positional read, completed
+/// before <see cref="ReadAsync(int, ulong, IntPtr, uint, DeviceIOCompletionCallback, object)"/> returns): FASTER's
+/// managed device reads through an asynchronous <see cref="FileStream"/>, which on Linux is a blocking read queued
+/// to the thread pool, and a profile read that waits for it (under the store's gate) held one pool thread while
+/// needing another. On one core that was a stall until the pool grew, every time a profile came from disk.
+/// </summary>
+public sealed class WatchedDevice(IDevice inner, IoFaults faults, bool readInline = false) : IDevice
 {
+    private readonly Dictionary<int, Microsoft.Win32.SafeHandles.SafeFileHandle> _readers = [];
+
     public uint SectorSize => inner.SectorSize;
     public string FileName => inner.FileName;
     public long Capacity => inner.Capacity;
@@ -53,29 +62,152 @@ public sealed class WatchedDevice(IDevice inner, IoFaults faults) : IDevice
     public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
         inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, Watch(callback), context);
 
-    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
-        inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
+    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
+    {
+        if (!readInline)
+        {
+            inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
+            return;
+        }
+        uint error = 0;
+        var read = 0;
+        try
+        {
+            unsafe
+            {
+                var target = new Span<byte>((void*)destinationAddress, (int)readLength);
+                var handle = Reader(segmentId);
+                // A short read is only the end of the file: what is there, as FASTER's own device reports it.
+                while (read < target.Length)
+                {
+                    var n = RandomAccess.Read(handle, target[read..], (long)sourceAddress + read);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    read += n;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            error = ex.HResult is var code && code != 0 ? unchecked((uint)code) : 5;
+        }
+        callback(error, (uint)read, context);
+    }
 
-    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
+    private Microsoft.Win32.SafeHandles.SafeFileHandle Reader(int segment)
+    {
+        lock (_readers)
+        {
+            if (!_readers.TryGetValue(segment, out var handle) || handle.IsClosed)
+            {
+                _readers[segment] = handle = File.OpenHandle($"{inner.FileName}.{segment}", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            return handle;
+        }
+    }
+
+    private void CloseReaders(int? segment = null)
+    {
+        lock (_readers)
+        {
+            foreach (var (id, handle) in _readers.ToArray())
+            {
+                if (segment is null || id == segment)
+                {
+                    handle.Dispose();
+                    _readers.Remove(id);
+                }
+            }
+        }
+    }
+
+    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context)
+    {
+        if (readInline && inner.SegmentSize > 0)
+        {
+            // FASTER reads by log address: its segment and the offset in it, as its own device splits them.
+            var segmentSize = (ulong)inner.SegmentSize;
+            ReadAsync((int)(alignedSourceAddress / segmentSize), alignedSourceAddress % segmentSize, alignedDestinationAddress, aligned_read_length, callback, context);
+            return;
+        }
         inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
+    }
 
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result)
+    {
+        CloseReadersBelow(toAddress);
+        inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    }
 
-    public void TruncateUntilAddress(long toAddress) => inner.TruncateUntilAddress(toAddress);
+    public void TruncateUntilAddress(long toAddress)
+    {
+        CloseReadersBelow(toAddress);
+        inner.TruncateUntilAddress(toAddress);
+    }
 
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
+    {
+        CloseReadersBelowSegment(toSegment);
+        inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    }
 
-    public void TruncateUntilSegment(int toSegment) => inner.TruncateUntilSegment(toSegment);
+    public void TruncateUntilSegment(int toSegment)
+    {
+        CloseReadersBelowSegment(toSegment);
+        inner.TruncateUntilSegment(toSegment);
+    }
 
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => inner.RemoveSegmentAsync(segment, callback, result);
+    /// <summary>A read handle would keep a deleted segment's disk space: segments truncated away lose theirs first.</summary>
+    private void CloseReadersBelow(long address)
+    {
+        if (inner.SegmentSize > 0)
+        {
+            CloseReadersBelowSegment((int)(address / inner.SegmentSize));
+        }
+    }
 
-    public void RemoveSegment(int segment) => inner.RemoveSegment(segment);
+    private void CloseReadersBelowSegment(int segment)
+    {
+        lock (_readers)
+        {
+            foreach (var (id, handle) in _readers.ToArray())
+            {
+                if (id < segment)
+                {
+                    handle.Dispose();
+                    _readers.Remove(id);
+                }
+            }
+        }
+    }
+
+    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
+    {
+        CloseReaders(segment);
+        inner.RemoveSegmentAsync(segment, callback, result);
+    }
+
+    public void RemoveSegment(int segment)
+    {
+        CloseReaders(segment);
+        inner.RemoveSegment(segment);
+    }
 
     public long GetFileSize(int segment) => inner.GetFileSize(segment);
 
-    public void Reset() => inner.Reset();
+    public void Reset()
+    {
+        CloseReaders();
+        inner.Reset();
+    }
 
-    public void Dispose() => inner.Dispose();
+    public void Dispose()
+    {
+        CloseReaders();
+        inner.Dispose();
+    }
 
     private DeviceIOCompletionCallback Watch(DeviceIOCompletionCallback callback) => (errorCode, numBytes, context) =>
     {
