@@ -12,6 +12,13 @@ public sealed class FasterOptions
     [Range(64, 1 << 20)]
     public int PageKb { get; set; } = 1024;
 
+    /// <summary>
+    /// The part of the in-memory log where records are changed in place; the rest holds read-only pages (already
+    /// written to the log file) that are still read from memory. A log checkpoint copies the in-place part.
+    /// </summary>
+    [Range(0.05, 1.0)]
+    public double MutableFraction { get; set; } = 0.9;
+
     /// <summary>Size of the hash index, in MiB (64 bytes per bucket, 7 keys per bucket before overflow).</summary>
     [Range(1, 1 << 16)]
     public int IndexMb { get; set; } = 64;

@@ -71,6 +71,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             LogDevice = _device,
             MemorySize = (long)_options.MemoryMb << 20,
             PageSize = (long)_options.PageKb << 10,
+            MutableFraction = _options.MutableFraction,
             SegmentSize = Math.Max((long)_options.SegmentMb << 20, (long)_options.PageKb << 10),
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
