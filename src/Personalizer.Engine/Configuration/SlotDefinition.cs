@@ -63,19 +63,7 @@ public sealed class SlotDefinition
     [IgnoreMember] public SlotVariant? Default => FindVariant(DefaultVariant);
 
     /// <summary>This slot for one decide, with the page's own filters on top of its own (<see cref="RecommendationFilters.Page"/>).</summary>
-    public SlotDefinition WithPageFilters(RecommendationFilters page) => new()
-    {
-        Id = Id,
-        Kind = Kind,
-        DefaultVariant = DefaultVariant,
-        Variants = Variants,
-        Strategy = Strategy,
-        Count = Count,
-        Filters = Filters with { Page = page },
-        Description = Description,
-        BudgetMs = BudgetMs,
-        Fallbacks = Fallbacks,
-    };
+    public SlotDefinition WithPageFilters(RecommendationFilters page) => Copy(Strategy, Filters with { Page = page });
 
     private FrozenDictionary<string, SlotVariant>? _byTag;
 
@@ -87,7 +75,9 @@ public sealed class SlotDefinition
         .ToFrozenDictionary(x => x.Tag, x => x.Variant, StringComparer.Ordinal);
 
     /// <summary>The same slot filled by another recommendation strategy.</summary>
-    public SlotDefinition WithStrategy(string strategy) => new()
+    public SlotDefinition WithStrategy(string strategy) => Copy(strategy, Filters);
+
+    private SlotDefinition Copy(string strategy, RecommendationFilters filters) => new()
     {
         Id = Id,
         Kind = Kind,
@@ -95,7 +85,7 @@ public sealed class SlotDefinition
         Variants = Variants,
         Strategy = strategy,
         Count = Count,
-        Filters = Filters,
+        Filters = filters,
         Description = Description,
         BudgetMs = BudgetMs,
         Fallbacks = Fallbacks,

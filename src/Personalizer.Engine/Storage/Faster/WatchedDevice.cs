@@ -108,13 +108,14 @@ public sealed class WatchedDevice(IDevice inner, IoFaults faults, bool readInlin
         }
     }
 
-    private void CloseReaders(int? segment = null)
+    /// <summary>Closes the read handles of segments from <paramref name="from"/> up to, not including, <paramref name="until"/>.</summary>
+    private void CloseReaders(int from = int.MinValue, int until = int.MaxValue)
     {
         lock (_readers)
         {
             foreach (var (id, handle) in _readers.ToArray())
             {
-                if (segment is null || id == segment)
+                if (id >= from && id < until)
                 {
                     handle.Dispose();
                     _readers.Remove(id);
@@ -149,13 +150,13 @@ public sealed class WatchedDevice(IDevice inner, IoFaults faults, bool readInlin
 
     public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
     {
-        CloseReadersBelowSegment(toSegment);
+        CloseReaders(until: toSegment);
         inner.TruncateUntilSegmentAsync(toSegment, callback, result);
     }
 
     public void TruncateUntilSegment(int toSegment)
     {
-        CloseReadersBelowSegment(toSegment);
+        CloseReaders(until: toSegment);
         inner.TruncateUntilSegment(toSegment);
     }
 
@@ -164,34 +165,19 @@ public sealed class WatchedDevice(IDevice inner, IoFaults faults, bool readInlin
     {
         if (inner.SegmentSize > 0)
         {
-            CloseReadersBelowSegment((int)(address / inner.SegmentSize));
-        }
-    }
-
-    private void CloseReadersBelowSegment(int segment)
-    {
-        lock (_readers)
-        {
-            foreach (var (id, handle) in _readers.ToArray())
-            {
-                if (id < segment)
-                {
-                    handle.Dispose();
-                    _readers.Remove(id);
-                }
-            }
+            CloseReaders(until: (int)(address / inner.SegmentSize));
         }
     }
 
     public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
     {
-        CloseReaders(segment);
+        CloseReaders(segment, segment + 1);
         inner.RemoveSegmentAsync(segment, callback, result);
     }
 
     public void RemoveSegment(int segment)
     {
-        CloseReaders(segment);
+        CloseReaders(segment, segment + 1);
         inner.RemoveSegment(segment);
     }
 
