@@ -504,6 +504,9 @@ public sealed class Ledger : IAsyncDisposable
         _logFailure = $"The event log cannot be written ({ex.Message}); writes are refused until the disk takes them again.";
         _epoch++;
         _seq = Interlocked.Read(ref _committedSeq);
+        // Wakes the applier into its repair: while writes are refused nothing else may be queued (a checkpoint is
+        // asked for only when something was written since the last one), and the probe must run all the same.
+        _queue.Writer.TryWrite(new Pending { Background = true });  // neither record nor checkpoint: skipped wherever taken
         LedgerMetrics.WriteRefusals.Add(1);
         LedgerLog.LogFailed(_logger, ex);
     }
@@ -611,6 +614,10 @@ public sealed class Ledger : IAsyncDisposable
             var epoch = Volatile.Read(ref _epoch);
             while (_queue.Reader.TryRead(out var item))
             {
+                if (item.IsWake)
+                {
+                    continue;
+                }
                 if (item.Record is not null && (item.Epoch != epoch || _logFailure is not null))
                 {
                     item.Done!.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
@@ -813,6 +820,10 @@ public sealed class Ledger : IAsyncDisposable
     {
         while (_work.Count < MaxBatch && _queue.Reader.TryRead(out var item))
         {
+            if (item.IsWake)
+            {
+                continue;
+            }
             if (item.Record is not null && item.Epoch != epoch)
             {
                 item.Done!.TrySetException(new LedgerUnavailableException(WritesRefused ?? "The event log was reopened; send again."));
@@ -835,6 +846,8 @@ public sealed class Ledger : IAsyncDisposable
         public bool Background;
         public TaskCompletionSource<ApplyOutcome>? Done;
         public TaskCompletionSource<Task<bool>>? Checkpoint;
+        /// <summary>Only wakes the applier (into its repair of the log).</summary>
+        public bool IsWake => Record is null && Checkpoint is null;
     }
 }
 

@@ -18,7 +18,7 @@ internal sealed class LedgerHarness : IAsyncDisposable
 {
     private bool _closed;
 
-    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store, Func<ICounterStore>? counters, TimeSpan? backgroundCommit)
+    private LedgerHarness(string path, Func<PersonalizerOptions, IProfileStore>? store, Func<ICounterStore>? counters, TimeSpan? backgroundCommit, Func<IEventLog, IEventLog>? log)
     {
         Options = TestData.Options(path);
         Log = new FasterEventLog(System.IO.Path.Combine(path, "events"), Options.Faster.EventLogMemoryMb);
@@ -30,7 +30,7 @@ internal sealed class LedgerHarness : IAsyncDisposable
         Triggers = new TriggerScheduler(Configuration, new CustomerModels(), Options.Profiles);
         var profiles = new ProfileProjection(Store, Catalog, Options.Profiles, node, [new CounterAttribution(Counters, Configuration, node, new CustomerModels()), trending, Triggers]);
         Registry = new ProjectionRegistry([profiles, new CatalogProjection(Catalog), new ConfigurationProjection(Configuration), trending, Triggers, new ModelRecords()]);
-        Ledger = new Ledger(Log, Store, Registry, new LedgerOptions { DataPath = path, CheckpointIntervalSeconds = 0, BackgroundCommitInterval = backgroundCommit ?? TimeSpan.FromMilliseconds(20) }, Time, NullLogger<Ledger>.Instance);
+        Ledger = new Ledger(log?.Invoke(Log) ?? Log, Store, Registry, new LedgerOptions { DataPath = path, CheckpointIntervalSeconds = 0, BackgroundCommitInterval = backgroundCommit ?? TimeSpan.FromMilliseconds(20) }, Time, NullLogger<Ledger>.Instance);
     }
 
     public ICounterStore Counters { get; }
@@ -48,9 +48,10 @@ internal sealed class LedgerHarness : IAsyncDisposable
 
     /// <param name="store">Another store than FASTER in <paramref name="path"/> (e.g. a shared Redis).</param>
     /// <param name="backgroundCommit">How long records nobody waits for may gather before their commit.</param>
-    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null, Func<ICounterStore>? counters = null, TimeSpan? backgroundCommit = null)
+    /// <param name="log">Wraps the event log the ledger writes to (a log that fails on demand).</param>
+    public static async Task<LedgerHarness> StartAsync(string path, Func<PersonalizerOptions, IProfileStore>? store = null, Func<ICounterStore>? counters = null, TimeSpan? backgroundCommit = null, Func<IEventLog, IEventLog>? log = null)
     {
-        var h = new LedgerHarness(path, store, counters, backgroundCommit);
+        var h = new LedgerHarness(path, store, counters, backgroundCommit, log);
         await h.Ledger.StartAsync(CancellationToken.None);
         return h;
     }

@@ -1,3 +1,4 @@
+using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Events;
 using Personalizer.Engine.Storage;
 using static Personalizer.Engine.Tests.TestData;
@@ -40,6 +41,42 @@ public sealed class LedgerTests : IDisposable
         var profile = (await h.ProfileAsync("s", "v1"))!;
         Assert.Equal(1, profile.PageViews);
         Assert.Contains(profile.Attribution!.Shown, s => s.SlotId == "hero");
+    }
+
+    /// <summary>An event log whose commits fail while <see cref="Failing"/> is set, as on a full disk.</summary>
+    private sealed class FailingLog(IEventLog inner) : IEventLog
+    {
+        public volatile bool Failing;
+
+        public ValueTask CommitAsync(CancellationToken ct = default) =>
+            Failing ? ValueTask.FromException(new IOException("No space left on device")) : inner.CommitAsync(ct);
+
+        public long Enqueue(ReadOnlySpan<byte> entry) => inner.Enqueue(entry);
+        public void Reopen() => inner.Reopen();
+        public void TruncateUntil(long address) => inner.TruncateUntil(address);
+        public long SegmentSize => inner.SegmentSize;
+        public long TailAddress => inner.TailAddress;
+        public long CommittedUntilAddress => inner.CommittedUntilAddress;
+        public long BeginAddress => inner.BeginAddress;
+        public IEnumerable<LogEntry> Scan(long from) => inner.Scan(from);
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public async Task AfterAFailedCommitWritesResumeWithoutAnythingElseArriving()
+    {
+        FailingLog? failing = null;
+        await using var h = await LedgerHarness.StartAsync(_folder.Path, log: inner => failing = new FailingLog(inner));
+        await h.Ledger.SubmitAsync(new EventBatchRecord("s", [Event("e1", EventType.PageView, "v1")]));
+
+        failing!.Failing = true;
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => h.Ledger.SubmitAsync(new EventBatchRecord("s", [Event("e2", EventType.PageView, "v1")])));
+        failing.Failing = false;
+
+        // Nobody writes (every write would be refused) and no checkpoint is due: the applier probes and reopens by itself.
+        Assert.True(SpinWait.SpinUntil(() => h.Ledger.WritesRefused is null, TimeSpan.FromSeconds(30)), h.Ledger.WritesRefused);
+        await h.Ledger.SubmitAsync(new EventBatchRecord("s", [Event("e3", EventType.PageView, "v1")]));
+        Assert.Equal(2, (await h.ProfileAsync("s", "v1"))!.PageViews);
     }
 
     [Fact]
