@@ -72,6 +72,9 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             MemorySize = (long)_options.MemoryMb << 20,
             PageSize = (long)_options.PageKb << 10,
             MutableFraction = _options.MutableFraction,
+            // A snapshot's pages one at a time, from a task of FASTER's own: issued all at once, each is a blocking
+            // write-through on a pool thread, and a few hundred of them held every pool thread for seconds.
+            ThrottleCheckpointFlushDelayMs = 0,
             SegmentSize = Math.Max((long)_options.SegmentMb << 20, (long)_options.PageKb << 10),
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
