@@ -19,6 +19,12 @@ public sealed class FasterOptions
     [Range(0.05, 1.0)]
     public double MutableFraction { get; set; } = 0.9;
 
+    /// <summary>
+    /// Write a checkpoint's pages one at a time (FASTER's checkpoint throttling) rather than all at once: each page
+    /// is a blocking write-through on a pool thread, and hundreds at once hold every pool thread.
+    /// </summary>
+    public bool CheckpointPagesOneAtATime { get; set; } = true;
+
     /// <summary>Size of the hash index, in MiB (64 bytes per bucket, 7 keys per bucket before overflow).</summary>
     [Range(1, 1 << 16)]
     public int IndexMb { get; set; } = 64;

@@ -74,7 +74,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             MutableFraction = _options.MutableFraction,
             // A snapshot's pages one at a time, from a task of FASTER's own: issued all at once, each is a blocking
             // write-through on a pool thread, and a few hundred of them held every pool thread for seconds.
-            ThrottleCheckpointFlushDelayMs = 0,
+            ThrottleCheckpointFlushDelayMs = _options.CheckpointPagesOneAtATime ? 0 : -1,
             SegmentSize = Math.Max((long)_options.SegmentMb << 20, (long)_options.PageKb << 10),
             CheckpointManager = _checkpoints,
             RemoveOutdatedCheckpoints = false,
