@@ -506,7 +506,7 @@ public sealed class Ledger : IAsyncDisposable
         _seq = Interlocked.Read(ref _committedSeq);
         // Wakes the applier into its repair: while writes are refused nothing else may be queued (a checkpoint is
         // asked for only when something was written since the last one), and the probe must run all the same.
-        _queue.Writer.TryWrite(new Pending { Background = true });  // neither record nor checkpoint: skipped wherever taken
+        _queue.Writer.TryWrite(new Pending());  // neither record nor checkpoint: skipped wherever taken
         LedgerMetrics.WriteRefusals.Add(1);
         LedgerLog.LogFailed(_logger, ex);
     }

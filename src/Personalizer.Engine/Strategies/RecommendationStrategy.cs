@@ -74,7 +74,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
         var excludePurchased = slot.Filters.ExcludesPurchased;
         var stamp = slot.Filters.IsNarrowing || profile.Preferences.Interests.Count > 0 ? 0 : RankingCache.Stamp(profile);
         if (stamp != 0 && cache.Find(context.Site, context.VisitorId, model, stamp, excludePurchased, PersonalizedScoring.Wanted(model, profile, slot.Count)) is { } kept
-            && FromRanking(context, slot, model, kept.Top, kept.Scores, kept.Top.Length, boost) is { } answer)
+            && FromRanking(context, slot, model, kept.Top, kept.Scores, boost) is { } answer)
         {
             return answer;
         }
@@ -97,28 +97,23 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                 int found;
                 if (whole)
                 {
-                    PersonalizedScoring.ScoreAll(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items));
+                    PersonalizedScoring.ScoreAll(model, profile, user, excludePurchased, scores.AsSpan(0, items));
                     found = TopK.Select(scores.AsSpan(0, items), top.AsSpan(0, want));
                 }
                 else
                 {
-                    found = PersonalizedScoring.Rank(model, profile, user, slot.Filters.ExcludesPurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
+                    found = PersonalizedScoring.Rank(model, profile, user, excludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
+                }
+                var inOrder = new float[found];
+                for (var k = 0; k < found; k++)
+                {
+                    inOrder[k] = scores[top[k]];
                 }
                 if (stamp != 0 && !whole)
                 {
-                    var keptScores = new float[found];
-                    for (var k = 0; k < found; k++)
-                    {
-                        keptScores[k] = scores[top[k]];
-                    }
-                    cache.Keep(new RankingCache.Entry(context.Site, context.VisitorId, model, stamp, excludePurchased, top.AsSpan(0, found).ToArray(), keptScores));
+                    cache.Keep(new RankingCache.Entry(context.Site, context.VisitorId, model, stamp, excludePurchased, top.AsSpan(0, found).ToArray(), inOrder));
                 }
-                var inCatalog = model.ItemsIn(context.Catalog);
-                var ranked = new ScoredItem[found];
-                for (var k = 0; k < found; k++)
-                {
-                    ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[top[k]], 4), inCatalog[top[k]]);
-                }
+                var ranked = Ranked(context, model, top.AsSpan(0, found), inOrder);
                 ranked = Interests(context, model, user, scores.AsSpan(0, items), ranked, slot.Count);
                 var listed = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
                 if (listed.Count < slot.Count && !whole && found == want && want < items)
@@ -144,16 +139,22 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
     /// The list from a kept ranking (item indexes best first, with exact scores); null when the slot's filters leave
     /// it short and more of the ranking could fill it, so the caller ranks afresh and deeper.
     /// </summary>
-    private SlotDecision? FromRanking(DecisionContext context, SlotDefinition slot, RecommendationModel model, int[] top, float[] scores, int found, string[] boost)
+    private SlotDecision? FromRanking(DecisionContext context, SlotDefinition slot, RecommendationModel model, int[] top, float[] scores, string[] boost)
+    {
+        var listed = RecommendationFilter.Apply(Boost(Ranked(context, model, top, scores), context, boost, slot.Filters.BoostItems), context, slot);
+        return listed.Count < slot.Count ? null : Finish(context, slot, listed, model.Source, reason: null);
+    }
+
+    /// <summary>A ranking's items (model indexes, best first, with their scores in the same order), each with its catalogue item.</summary>
+    private static ScoredItem[] Ranked(DecisionContext context, RecommendationModel model, ReadOnlySpan<int> top, ReadOnlySpan<float> scores)
     {
         var inCatalog = model.ItemsIn(context.Catalog);
-        var ranked = new ScoredItem[found];
-        for (var k = 0; k < found; k++)
+        var ranked = new ScoredItem[top.Length];
+        for (var k = 0; k < top.Length; k++)
         {
             ranked[k] = new ScoredItem(model.ItemIds[top[k]], Math.Round(scores[k], 4), inCatalog[top[k]]);
         }
-        var listed = RecommendationFilter.Apply(Boost(ranked, context, boost, slot.Filters.BoostItems), context, slot);
-        return listed.Count < slot.Count ? null : Finish(context, slot, listed, model.Source, reason: null);
+        return ranked;
     }
 
     /// <summary>

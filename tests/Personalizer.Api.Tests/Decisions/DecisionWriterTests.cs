@@ -46,13 +46,7 @@ public sealed class DecisionWriterTests
             ],
         };
 
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            DecisionWriter.Write(writer, decision);
-        }
-
-        Assert.Equal(JsonSerializer.Serialize(decision.ToResponse(), Http), System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        AssertWrittenAsSerialized(decision);
     }
 
     [Fact]
@@ -65,12 +59,16 @@ public sealed class DecisionWriterTests
             Slots = [new SlotDecision { SlotId = "offer", Variant = new SlotVariant { Id = "a", ContentJson = "{}" }, Source = "default" }],
         };
 
+        AssertWrittenAsSerialized(decision);
+    }
+
+    private static void AssertWrittenAsSerialized(Decision decision)
+    {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             DecisionWriter.Write(writer, decision);
         }
-
         Assert.Equal(JsonSerializer.Serialize(decision.ToResponse(), Http), System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 }
