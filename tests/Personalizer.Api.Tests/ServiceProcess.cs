@@ -61,7 +61,27 @@ internal sealed class ServiceProcess : IDisposable
         return LaunchAsync(dll, "/gateway/healthz", args);
     }
 
+    /// <summary>
+    /// Starts the process on a free port. The port is only known free when chosen: another test's process or
+    /// connection can take it before the service binds, so a launch that finds it taken is made again on another.
+    /// </summary>
     private static async Task<ServiceProcess> LaunchAsync(string dll, string readyPath, string[] args)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await LaunchOnFreePortAsync(dll, readyPath, args);
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+    private static async Task<ServiceProcess> LaunchOnFreePortAsync(string dll, string readyPath, string[] args)
     {
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -98,7 +118,10 @@ internal sealed class ServiceProcess : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The service exited with code {process.ExitCode} while starting: {service.Output}");
+                process.WaitForExit(); // the output read to its end
+                var message = $"The service exited with code {process.ExitCode} while starting: {service.Output}";
+                service.Dispose();
+                throw service.Output.Contains("address already in use", StringComparison.Ordinal) ? new PortTakenException(message) : new InvalidOperationException(message);
             }
             try
             {
