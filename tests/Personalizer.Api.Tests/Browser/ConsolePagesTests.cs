@@ -203,7 +203,8 @@ public sealed class ConsolePagesTests(BrowserFixture fixture) : IClassFixture<Br
         // A first visit asks for consent before anything personal happens.
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.Address.ToString() });
         var fresh = await context.NewPageAsync();
-        await fresh.GotoAsync("/demo/");
+        // As above, a generous decide timeout: the reload after the choice keeps it, and a busy machine may exceed 300 ms.
+        await fresh.GotoAsync("/demo/?timeout=5000");
         await Assertions.Expect(fresh.Locator("#consent-banner")).ToBeVisibleAsync();
         Assert.StartsWith("anon-", await fresh.EvaluateAsync<string>("() => Personalizer.visitorId"));
         await fresh.ScreenshotAsync(new PageScreenshotOptions { Path = Docs("demo-consent.png") });
