@@ -7,6 +7,9 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Information, "Profile store recovered from its checkpoint; replay starts at log address {ReplayFrom} after sequence {LastSeq}")]
     public static partial void StoreRecovered(ILogger logger, long replayFrom, long lastSeq);
 
+    [LoggerMessage(73, LogLevel.Debug, "Profile store checkpoint {Token}: {Kind}, version {Version}, {Outcome}")]
+    public static partial void StoreCheckpoint(ILogger logger, Guid token, string kind, long version, string outcome);
+
     [LoggerMessage(70, LogLevel.Error, "Profile store checkpoint {Token} cannot be recovered; it is moved aside and the one before is tried (more of the log is replayed)")]
     public static partial void CheckpointUnusable(ILogger logger, Exception? exception, Guid token);
 

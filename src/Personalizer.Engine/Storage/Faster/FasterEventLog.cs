@@ -58,8 +58,12 @@ public sealed class FasterEventLog : IEventLog
 
     public async ValueTask CommitAsync(CancellationToken ct = default)
     {
+        var target = _log.TailAddress;
         await _log.CommitAsync(ct).ConfigureAwait(false);
-        if (_commits.TakeFailure() is { } failure)
+        // A commit record that failed is an error only for what no written commit record covers: when an earlier
+        // record failed and a later one holding this commit's records went through, they are durable, and refusing
+        // them would be wrong (they would be applied at the next start all the same).
+        if (_commits.Failure is { } failure && _commits.DurableUntil < target)
         {
             throw new IOException("The event log's commit record could not be written: " + failure.Message, failure);
         }

@@ -23,7 +23,7 @@ using Session = ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, E
 /// threads parked on a lock behind it would starve the pool that has to complete it. Counters live in the same
 /// store, so one checkpoint covers both, and it holds a prefix of the session's writes (CPR).
 /// </summary>
-public sealed class FasterProfileStore : IProfileStore, ICounterStore
+public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
 {
     private static readonly byte[] MarkerKey = [StoreKeys.Meta, (byte)'c', (byte)'k', (byte)'p', (byte)'t'];
     private static readonly IReadOnlyDictionary<string, double> Empty = new Dictionary<string, double>();
@@ -330,10 +330,11 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             var faults = _checkpointFaults.Count;
             var incremental = !full && IncrementalAllowed();
             var readOnlyAtStart = _store.Log.ReadOnlyAddress;
+            var deltaTail = _store.IncrementalSnapshotTailAddress;
             checkpoint = full
                 ? _store.TakeFullCheckpointAsync(CheckpointType.Snapshot, ct).AsTask()
                 : _store.TakeHybridLogCheckpointAsync(CheckpointType.Snapshot, tryIncremental: incremental, cancellationToken: ct).AsTask();
-            _checkpoint = CompleteAsync(checkpoint, full, faults, readOnlyAtStart);
+            _checkpoint = CompleteAsync(checkpoint, full, faults, readOnlyAtStart, deltaTail);
         }
         finally
         {
@@ -342,7 +343,7 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         return await ((Task<bool>)_checkpoint).ConfigureAwait(false);
     }
 
-    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint, bool full, long faultsBefore, long readOnlyAtStart)
+    private async Task<bool> CompleteAsync(Task<(bool Success, Guid Token)> checkpoint, bool full, long faultsBefore, long readOnlyAtStart, long deltaTail)
     {
         while (!checkpoint.IsCompleted)
         {
@@ -360,6 +361,8 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         var (success, token) = await checkpoint.ConfigureAwait(false);
         // An incremental snapshot keeps the token of the full snapshot it appends its delta to.
         var delta = _keptLogCheckpoints.Count > 0 && _keptLogCheckpoints[^1] == token;
+        Log.StoreCheckpoint(_logger, token, delta ? "delta" : full ? "full" : "snapshot", _store.CurrentVersion,
+            !success ? "not taken" : _checkpointFaults.Count != faultsBefore ? "write failed" : "written");
         if (!success)
         {
             _fullSnapshotNext = true;
@@ -367,12 +370,16 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
         }
         if (_checkpointFaults.Count != faultsBefore)
         {
-            // FASTER reported success, but a write of this checkpoint failed: it must never be recovered. A failed
-            // delta is cut off by its block checksums, so its base still recovers to the delta before; only a
-            // full snapshot of its own is removed. Either way, no delta is appended until a full snapshot stands.
+            // FASTER reported success, but a write of this checkpoint failed: it must never be recovered. A full
+            // snapshot of its own is removed; a failed delta is cut off its base's delta file, which then ends where
+            // the delta before ended. Either way, no delta is appended until a full snapshot stands.
             Log.CheckpointWriteFailed(_logger, token, _checkpointFaults.LastError);
             _fullSnapshotNext = true;
-            if (!delta)
+            if (delta)
+            {
+                CutDelta(token, deltaTail);
+            }
+            else
             {
                 _checkpoints.Purge(token);
             }
@@ -397,6 +404,36 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             Keep(_keptIndexCheckpoints, token, index: true);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Cuts a failed delta off the delta file of its base. FASTER appends a delta's records and then its metadata to one
+    /// file whatever became of the writes before, and recovery skips a block it cannot read and takes the last metadata
+    /// it can: on a nearly full disk a large write of records failed while the small metadata write beside it went
+    /// through, and the delta came back with records missing (a visitor's page views lost in `DiskFullTests`). The
+    /// file is cut back to where the delta before ended; nothing is appended to it again.
+    /// </summary>
+    private void CutDelta(Guid token, long end)
+    {
+        var folder = Path.Combine(_checkpointDir, "cpr-checkpoints", token.ToString());
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles(folder, "delta.dat*"))
+            {
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                // A delta file is one file (FASTER opens it without segments): ".0".
+                file.SetLength(path.EndsWith(".0", StringComparison.Ordinal) ? Math.Min(file.Length, end) : 0);
+                file.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Cutting a file frees space and does not fail on a full disk; should it fail, recovery must not use the
+            // base: the checkpoint before it (or a replay of the log) is the one to start from.
+            Log.CheckpointUnusable(_logger, ex, token);
+            _checkpoints.Purge(token);
+            _keptLogCheckpoints.Remove(token);
+        }
     }
 
     /// <summary>
@@ -444,97 +481,6 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
             }
         }
     }
-
-    /// <summary>
-    /// Compacts the profile log in steps of <see cref="CompactStep"/> bytes, each under the gate (a few
-    /// milliseconds), once the log is larger than its compaction threshold: FASTER copies the live records of
-    /// the oldest part to the tail and moves the log's start past it, dropping overwritten versions, deleted
-    /// profiles and expired event-id claims. Only the read-only part can be compacted. The next checkpoint
-    /// deletes the old files (FASTER truncates at each checkpoint), so until the one after it there is no older
-    /// checkpoint to fall back to.
-    /// When much of the log stays live, the threshold grows to twice what remains, so live data is not copied round and round.
-    /// </summary>
-    public async ValueTask<long> CompactAsync(DateTimeOffset claimsBefore, CancellationToken ct = default)
-    {
-        var expiry = new ClaimExpiry(claimsBefore.ToUnixTimeMilliseconds());
-        long compacted = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            await _gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                var log = _store.Log;
-                if (compacted == 0 && log.TailAddress - log.BeginAddress < _compactAbove)
-                {
-                    return 0;
-                }
-                var until = Math.Min(log.SafeReadOnlyAddress, log.BeginAddress + CompactStep);
-                if (until <= log.BeginAddress)
-                {
-                    break;
-                }
-                var begin = log.BeginAddress;
-                _session.Compact(until, CompactionType.Scan, expiry);
-                compacted += until - begin;
-                Volatile.Write(ref _compactedSinceCheckpoint, 1);
-            }
-            finally
-            {
-                _gate.Release();
-            }
-            await Task.Yield();
-        }
-        var remaining = _store.Log.TailAddress - _store.Log.BeginAddress;
-        _compactAbove = Math.Max((long)_options.CompactAboveMb << 20, 2 * remaining);
-        Log.StoreCompacted(_logger, compacted >> 20, remaining >> 20);
-        return compacted;
-    }
-
-    public async ValueTask PurgeAsync(IReadOnlyCollection<(string Site, string Visitor)> erased, DateTimeOffset claimsBefore, CancellationToken ct = default)
-    {
-        var prefixes = erased.Select(e => ClaimPrefix(e.Site, e.Visitor)).ToArray();
-        var expiry = new ClaimExpiry(claimsBefore.ToUnixTimeMilliseconds(), prefixes);
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            var log = _store.Log;
-            // 1. Everything to the read-only part, and all of it compacted: only live records remain, copied to the tail.
-            log.ShiftReadOnlyAddress(log.TailAddress, wait: true);
-            _session.Compact(log.SafeReadOnlyAddress, CompactionType.Scan, expiry);
-            // 2. Fill the current file with padding records, so that the live copies move to the next file and the
-            //    whole old file lies before the log's start (deleted by the next checkpoint).
-            var segment = Math.Max((long)_options.SegmentMb << 20, (long)_options.PageKb << 10);
-            var boundary = (log.TailAddress / segment + 1) * segment;
-            var filler = new byte[Math.Max(1, ((_options.PageKb << 10) / 4) - 64)];
-            var padding = 0;
-            while (log.TailAddress < boundary)
-            {
-                Write(StoreKeys.Meta, "", "pad-" + padding++, filler);
-            }
-            for (var i = 0; i < padding; i++)
-            {
-                Delete(StoreKeys.Meta, "", "pad-" + i);
-            }
-            log.ShiftReadOnlyAddress(log.TailAddress, wait: true);
-            _session.Compact(log.SafeReadOnlyAddress, CompactionType.Scan, expiry);
-            Volatile.Write(ref _compactedSinceCheckpoint, 1);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private static byte[] ClaimPrefix(string site, string visitor)
-    {
-        var id = visitor + "/";
-        var key = new byte[StoreKeys.MaxLength(site, id)];
-        return key[..StoreKeys.Write(key, StoreKeys.EventId, site, id)];
-    }
-
-    private const long CompactStep = 8L << 20;
-    private long _compactAbove;
-    private int _compactedSinceCheckpoint;
 
     public ValueTask AddAsync(string site, IReadOnlyCollection<CounterDelta> deltas, string node, long seq, CancellationToken ct = default) =>
         Done(Gated((site, deltas, seq), static (s, a) =>
@@ -726,39 +672,6 @@ public sealed class FasterProfileStore : IProfileStore, ICounterStore
 
         /// <summary>When the claim was made (Unix ms; 0 in claims of older builds, which expire at the first compaction).</summary>
         [Key(2)] public long At { get; set; }
-    }
-
-    /// <summary>
-    /// Tells FASTER's compaction which live records to drop: event-id claims older than the dedupe window,
-    /// and every claim of an erased visitor (keys <c>e SITE 0 VISITOR/EVENT</c>).
-    /// </summary>
-    private readonly struct ClaimExpiry(long beforeMs, byte[][]? erasedPrefixes = null) : ICompactionFunctions<SpanByte, SpanByte>
-    {
-        public bool IsDeleted(ref SpanByte key, ref SpanByte value)
-        {
-            if (key.Length == 0 || key.AsReadOnlySpan()[0] != StoreKeys.EventId)
-            {
-                return false;
-            }
-            if (erasedPrefixes is not null)
-            {
-                foreach (var prefix in erasedPrefixes)
-                {
-                    if (key.AsReadOnlySpan().StartsWith(prefix))
-                    {
-                        return true;
-                    }
-                }
-            }
-            var reader = new MessagePackReader(value.AsReadOnlySpan().ToArray());
-            var fields = reader.ReadArrayHeader();
-            for (var i = 0; i < 2 && i < fields; i++)
-            {
-                reader.Skip();
-            }
-            var at = fields > 2 ? reader.ReadInt64() : 0;
-            return at < beforeMs;
-        }
     }
 
     [MessagePackObject]

@@ -21,20 +21,29 @@ public sealed class LogCommits(string directory) : ILogCommitManager
     private readonly Lock _lock = new();
     private Exception? _failure;
 
-    /// <summary>The error of a commit record that could not be written since the last call, if any.</summary>
-    public Exception? TakeFailure()
+    private long _durableUntil;
+
+    /// <summary>
+    /// The error of the last commit record that could not be written, until a later one is written: a later commit
+    /// record that fails does not take back an earlier one, and one written covers the commits that failed before it.
+    /// </summary>
+    public Exception? Failure
     {
-        lock (_lock)
+        get
         {
-            var failure = _failure;
-            _failure = null;
-            return failure;
+            lock (_lock)
+            {
+                return _failure;
+            }
         }
     }
 
+    /// <summary>The log address up to which a commit record was written.</summary>
+    public long DurableUntil => Interlocked.Read(ref _durableUntil);
+
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
-        // Called by FASTER's commit worker, which must not throw: a failure is handed back through TakeFailure.
+        // Called by FASTER's commit worker, which must not throw: a failure is handed back through Failure.
         try
         {
             Directory.CreateDirectory(_folder);
@@ -45,6 +54,11 @@ public sealed class LogCommits(string directory) : ILogCommitManager
                 stream.Write(length);
                 stream.Write(commitMetadata);
             });
+            lock (_lock)
+            {
+                _durableUntil = Math.Max(_durableUntil, untilAddress);
+                _failure = null;
+            }
             foreach (var old in ListCommits().Skip(Keep))
             {
                 RemoveCommit(old);
@@ -54,7 +68,7 @@ public sealed class LogCommits(string directory) : ILogCommitManager
         {
             lock (_lock)
             {
-                _failure ??= ex;
+                _failure = ex;
             }
         }
     }
