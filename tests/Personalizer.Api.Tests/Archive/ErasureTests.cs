@@ -46,6 +46,8 @@ public sealed class ErasureTests : IDisposable
         var report = await (await admin.PostAsync("/v1/data/compact", null)).Json();
         Assert.Equal(1, report.GetProperty("visitorsPurged").GetInt32());
 
+        // FASTER deletes the files behind a log's new start in the background once the commit stands.
+        SpinWait.SpinUntil(() => FilesHolding(visitor).Count == 0 && FilesHolding(customer).Count == 0, TimeSpan.FromSeconds(30));
         Assert.Empty(FilesHolding(visitor));
         Assert.Empty(FilesHolding(customer));
         Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/v1/profiles/{visitor}")).StatusCode);
@@ -62,7 +64,20 @@ public sealed class ErasureTests : IDisposable
     {
         var needle = Encoding.UTF8.GetBytes(text);
         return [.. Directory.EnumerateFiles(_app.DataPath, "*", SearchOption.AllDirectories)
-            .Where(f => File.ReadAllBytes(f).AsSpan().IndexOf(needle) >= 0)
+            .Where(f => Holds(f, needle))
             .Select(f => Path.GetRelativePath(_app.DataPath, f))];
+    }
+
+    /// <summary>Whether the file holds the bytes; a file deleted meanwhile (a truncated log's) holds nothing.</summary>
+    private static bool Holds(string file, byte[] needle)
+    {
+        try
+        {
+            return File.ReadAllBytes(file).AsSpan().IndexOf(needle) >= 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 }
