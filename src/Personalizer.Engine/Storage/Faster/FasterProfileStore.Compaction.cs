@@ -118,7 +118,9 @@ public sealed partial class FasterProfileStore
             {
                 Log.CompactionMalformedRecord(_logger, malformedAt);
             }
-            for (var i = 0; i < records.Count;)
+            // At least one hold of the gate per page: the last one also moves the log's start past the page.
+            var i = 0;
+            do
             {
                 if (!gateHeld)
                 {
@@ -153,56 +155,18 @@ public sealed partial class FasterProfileStore
                     }
                 }
             }
-            if (records.Count == 0 && !ct.IsCancellationRequested)
-            {
-                if (!gateHeld)
-                {
-                    await _gate.WaitAsync(ct).ConfigureAwait(false);
-                }
-                try
-                {
-                    _store.Log.ShiftBeginAddress(pageEnd);
-                    Volatile.Write(ref _compactedSinceCheckpoint, 1);
-                }
-                finally
-                {
-                    if (!gateHeld)
-                    {
-                        _gate.Release();
-                    }
-                }
-            }
+            while (i < records.Count);
             position = pageEnd;
         }
         return new CompactionOutcome(position - from, copied, dropped);
     }
 
     /// <summary>Whether the index still leads to the record at <paramref name="address"/> for this key (the caller holds the gate).</summary>
-    private unsafe bool IsLatest(ReadOnlySpan<byte> key, long address)
+    private bool IsLatest(ReadOnlySpan<byte> key, long address)
     {
-        fixed (byte* k = key)
-        {
-            var keySpan = SpanByte.FromPointer(k, key.Length);
-            SpanByte input = default;
-            SpanByteAndMemory output = default;
-            ReadOptions options = default;
-            var status = _session.Read(ref keySpan, ref input, ref output, ref options, out var metadata);
-            if (status.IsPending)
-            {
-                _session.CompletePendingWithOutputs(out var completed, wait: true);
-                using (completed)
-                {
-                    if (completed.Next())
-                    {
-                        status = completed.Current.Status;
-                        output = completed.Current.Output;
-                        metadata = completed.Current.RecordMetadata;
-                    }
-                }
-            }
-            output.Memory?.Dispose();
-            return status.Found && metadata.Address == address;
-        }
+        var (owner, _) = ReadBytes(key, out var latest);
+        owner?.Dispose();
+        return owner is not null && latest == address;
     }
 
     private static byte[] ClaimPrefix(string site, string visitor)

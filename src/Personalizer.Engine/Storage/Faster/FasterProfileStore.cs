@@ -588,13 +588,18 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
         return ReadBytes(key[..StoreKeys.Write(key, kind, site, id)]);
     }
 
-    private unsafe (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key)
+    private (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key) => ReadBytes(key, out _);
+
+    /// <summary>The latest value of <paramref name="key"/>, and the log address of the record it was read from.</summary>
+    private unsafe (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key, out long address)
     {
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
+            SpanByte input = default;
             SpanByteAndMemory output = default;
-            var status = _session.Read(ref keySpan, ref output);
+            ReadOptions options = default;
+            var status = _session.Read(ref keySpan, ref input, ref output, ref options, out var metadata);
             if (status.IsPending)
             {
                 _session.CompletePendingWithOutputs(out var completed, wait: true);
@@ -604,9 +609,11 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
                     {
                         status = completed.Current.Status;
                         output = completed.Current.Output;
+                        metadata = completed.Current.RecordMetadata;
                     }
                 }
             }
+            address = metadata.Address;
             if (!status.Found || output.IsSpanByte)
             {
                 output.Memory?.Dispose();
