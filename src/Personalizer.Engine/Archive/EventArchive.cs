@@ -12,7 +12,7 @@ namespace Personalizer.Engine.Archive;
 /// is flushed to disk and renamed into place, so a file is whole or absent; a rewrite (merge, erasure)
 /// replaces files the same way.
 /// </summary>
-public sealed class EventArchive(ArchiveLayout layout)
+public sealed partial class EventArchive(ArchiveLayout layout)
 {
     public ArchiveLayout Layout { get; } = layout;
 
@@ -341,12 +341,12 @@ public sealed class EventArchive(ArchiveLayout layout)
     /// Each connection is a database of its own and numbers its spill files from zero, so each gets its own folder
     /// (created by DuckDB only when it spills).
     /// </summary>
-    public static DuckDBConnection Open()
+    public static DuckDBConnection Open(int memoryLimitMb = MemoryLimitMb)
     {
         var connection = new DuckDBConnection("DataSource=:memory:");
         connection.Open();
         var spill = Path.Combine(Directory.CreateDirectory(SpillRoot).FullName, Guid.NewGuid().ToString("N"));
-        Execute(connection, $"SET memory_limit = '{MemoryLimitMb}MB'");
+        Execute(connection, $"SET memory_limit = '{memoryLimitMb}MB'");
         Execute(connection, "SET threads = 1");
         Execute(connection, $"SET temp_directory = {ArchiveLayout.Quote(spill)}");
         return connection;

@@ -50,7 +50,42 @@ public sealed class EventHistory(EventArchive archive, IArchivePosition archiver
     }
 
     /// <summary>The records, each with its sequence number; archived ones carry the archive's position (all of them are at or before it).</summary>
-    public IEnumerable<(long Seq, LogRecord Record)> Read(string? site, CancellationToken ct = default)
+    public IEnumerable<(long Seq, LogRecord Record)> Read(string? site, CancellationToken ct = default) =>
+        Read(site, (pending, seq) => ArchivedEvents(site, pending, seq, ct), ct);
+
+    /// <summary>
+    /// As <see cref="Read"/>, but the archive's events come summed per visitor (<see cref="EventArchive.ReadActivity"/>),
+    /// at the point where <see cref="Read"/> would give them: erasures and denials first, the log's tail after.
+    /// For readers who need counts, not events (the customer models): two million events are not read back one by one.
+    /// </summary>
+    public IEnumerable<(long Seq, LogRecord Record)> ReadSummarized(string? site, Action<ArchivedActivity> visitor, Action<ArchivedPurchaseDay> purchaseDay, CancellationToken ct = default) =>
+        Read(site, (pending, seq) =>
+        {
+            archive.ReadActivity(site, pending, node.Id, seq, visitor, purchaseDay, ct);
+            return [];
+        }, ct);
+
+    private IEnumerable<(long Seq, LogRecord Record)> ArchivedEvents(string? site, IReadOnlyCollection<(string Site, string Visitor)> pending, long archivedSeq, CancellationToken ct)
+    {
+        string? current = null;
+        var events = new List<TrackedEvent>(BatchSize);
+        foreach (var (s, e) in archive.ReadEvents(site, pending, node.Id, archivedSeq, ct))
+        {
+            if ((current is not null && s != current) || events.Count == BatchSize)
+            {
+                yield return (archivedSeq, new EventBatchRecord(current!, [.. events]));
+                events.Clear();
+            }
+            current = s;
+            events.Add(e);
+        }
+        if (events.Count > 0)
+        {
+            yield return (archivedSeq, new EventBatchRecord(current!, [.. events]));
+        }
+    }
+
+    private IEnumerable<(long Seq, LogRecord Record)> Read(string? site, Func<IReadOnlyCollection<(string Site, string Visitor)>, long, IEnumerable<(long Seq, LogRecord Record)>> archived, CancellationToken ct)
     {
         using var lease = archiver.BeginRead();
         var tail = Math.Max(lease.Address, log.BeginAddress);
@@ -88,21 +123,9 @@ public sealed class EventHistory(EventArchive archive, IArchivePosition archiver
         {
             yield return (lease.Seq, new PreferencesRecord(s, visitor, new VisitorPreferences { Tracking = TrackingConsent.Denied }));
         }
-        string? current = null;
-        var events = new List<TrackedEvent>(BatchSize);
-        foreach (var (s, e) in archive.ReadEvents(site, pending, node.Id, lease.Seq, ct))
+        foreach (var entry in archived(pending, lease.Seq))
         {
-            if ((current is not null && s != current) || events.Count == BatchSize)
-            {
-                yield return (lease.Seq, new EventBatchRecord(current!, [.. events]));
-                events.Clear();
-            }
-            current = s;
-            events.Add(e);
-        }
-        if (events.Count > 0)
-        {
-            yield return (lease.Seq, new EventBatchRecord(current!, [.. events]));
+            yield return entry;
         }
         foreach (var (seq, record) in LogReader.Read(log, types, tail, ct: ct))
         {

@@ -1,5 +1,6 @@
 using Personalizer.Engine.Archive;
 using Personalizer.Engine.Events;
+using Personalizer.Engine.Pipeline;
 using Personalizer.Engine.Profiles;
 using Personalizer.Engine.Storage;
 
@@ -81,58 +82,91 @@ public static class PurchaseHistory
         /// <summary>Per visitor: product views (saturating at 255), and 255 once they added to a cart: the funnel's prospects.</summary>
         public readonly Dictionary<string, byte> Interest = new(StringComparer.Ordinal);
         public int LastDay = int.MinValue;
+
+        public void Add(TrackedEvent e)
+        {
+            LastDay = Math.Max(LastDay, DayOf(e.Timestamp));
+            if (e.CustomerId is { Length: > 0 } customer)
+            {
+                CustomerOf[e.VisitorId] = customer;
+            }
+            var seen = Interest.GetValueOrDefault(e.VisitorId);
+            Interest[e.VisitorId] = e.Type switch
+            {
+                EventType.AddToCart => byte.MaxValue,
+                EventType.ProductView when seen < byte.MaxValue => (byte)(seen + 1),
+                _ => seen,
+            };
+            if (e.Type == EventType.Purchase)
+            {
+                AddPurchases(e.VisitorId, DayOf(e.Timestamp), e.Revenue, 1);
+            }
+        }
+
+        /// <summary>A visitor's archived events in sum: what <see cref="Add"/> of each would have left.</summary>
+        public void Add(in ArchivedActivity a)
+        {
+            LastDay = Math.Max(LastDay, DayOf(a.LastEventAt));
+            if (a.CustomerId is { Length: > 0 } customer)
+            {
+                CustomerOf[a.VisitorId] = customer;
+            }
+            Interest[a.VisitorId] = a.AddedToCart ? byte.MaxValue : (byte)Math.Min(a.ProductViews, byte.MaxValue);
+        }
+
+        public void AddPurchases(string visitor, int day, double revenue, int orders)
+        {
+            if (!ByVisitor.TryGetValue(visitor, out var days))
+            {
+                ByVisitor[visitor] = days = [];
+            }
+            var (amount, count) = days.GetValueOrDefault(day);
+            days[day] = (amount + revenue, count + orders);
+        }
     }
 
-    /// <summary>Per site: the customers, the last day the history holds any event, and the visitors and engaged prospects (3+ product views or a cart) seen.</summary>
+    /// <summary>
+    /// Per site: the customers, the last day the history holds any event, and the visitors and engaged prospects (3+ product
+    /// views or a cart) seen. The archive is summed per visitor by DuckDB; the log's tail is read event by event.
+    /// </summary>
     public static Dictionary<string, SiteHistory> Read(EventHistory history, CancellationToken ct)
     {
         var sites = new Dictionary<string, SiteState>(StringComparer.Ordinal);
-        SiteState Site(string id)
+        var records = history.ReadSummarized(site: null, a => Site(sites, a.Site).Add(a), p => Site(sites, p.Site).AddPurchases(p.VisitorId, p.Day, p.Revenue, p.Orders), ct);
+        return Summarize(sites, records);
+    }
+
+    /// <summary>As <see cref="Read"/>, with every archived event read back one by one: what the summed read is held to.</summary>
+    internal static Dictionary<string, SiteHistory> ReadEventByEvent(EventHistory history, CancellationToken ct) =>
+        Summarize(new Dictionary<string, SiteState>(StringComparer.Ordinal), history.Read(site: null, ct));
+
+    private static SiteState Site(Dictionary<string, SiteState> sites, string id)
+    {
+        if (!sites.TryGetValue(id, out var s))
         {
-            if (!sites.TryGetValue(id, out var s))
-            {
-                sites[id] = s = new SiteState();
-            }
-            return s;
+            sites[id] = s = new SiteState();
         }
-        foreach (var (_, record) in history.Read(site: null, ct))
+        return s;
+    }
+
+    private static Dictionary<string, SiteHistory> Summarize(Dictionary<string, SiteState> sites, IEnumerable<(long Seq, LogRecord Record)> records)
+    {
+        foreach (var (_, record) in records)
         {
             switch (record)
             {
                 case EventBatchRecord batch:
-                    var state = Site(batch.SiteId);
+                    var state = Site(sites, batch.SiteId);
                     foreach (var e in batch.Events)
                     {
-                        state.LastDay = Math.Max(state.LastDay, DayOf(e.Timestamp));
-                        if (e.CustomerId is { Length: > 0 } customer)
-                        {
-                            state.CustomerOf[e.VisitorId] = customer;
-                        }
-                        var seen = state.Interest.GetValueOrDefault(e.VisitorId);
-                        state.Interest[e.VisitorId] = e.Type switch
-                        {
-                            EventType.AddToCart => byte.MaxValue,
-                            EventType.ProductView when seen < byte.MaxValue => (byte)(seen + 1),
-                            _ => seen,
-                        };
-                        if (e.Type != EventType.Purchase)
-                        {
-                            continue;
-                        }
-                        if (!state.ByVisitor.TryGetValue(e.VisitorId, out var days))
-                        {
-                            state.ByVisitor[e.VisitorId] = days = [];
-                        }
-                        var day = DayOf(e.Timestamp);
-                        var (amount, orders) = days.GetValueOrDefault(day);
-                        days[day] = (amount + e.Revenue, orders + 1);
+                        state.Add(e);
                     }
                     break;
                 case EraseProfileRecord erase:
-                    Site(erase.SiteId).Excluded.Add(erase.VisitorId);
+                    Site(sites, erase.SiteId).Excluded.Add(erase.VisitorId);
                     break;
                 case PreferencesRecord preferences when preferences.Preferences.Tracking == TrackingConsent.Denied:
-                    Site(preferences.SiteId).Excluded.Add(preferences.VisitorId);
+                    Site(sites, preferences.SiteId).Excluded.Add(preferences.VisitorId);
                     break;
             }
         }

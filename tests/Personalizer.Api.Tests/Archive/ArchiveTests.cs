@@ -198,4 +198,69 @@ public sealed class ArchiveTests : IDisposable
         }
         Assert.False(File.Exists(target));
     }
+    /// <summary>
+    /// The customer models read the archive summed per visitor by DuckDB, not event by event: the same customers, days,
+    /// amounts, last day, visitors and prospects as folding every archived event, with retried event ids, an id first
+    /// seen as a view and later sent as a purchase, customer ids moving, an erasure and a refusal, part of it archived
+    /// and part in the log's tail.
+    /// </summary>
+    [Fact]
+    public async Task TheCustomerModelsSummedReadOfTheArchiveEqualsReadingEveryEvent()
+    {
+        var now = DateTimeOffset.UtcNow;
+        string At(int daysAgo, int minute) => now.AddDays(-daysAgo).AddMinutes(-minute).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        string Bought(string id, string visitor, int daysAgo, double price, string? customer = null) =>
+            $$"""{"eventId":"{{id}}","type":"purchase","visitorId":"{{visitor}}","orderId":"{{id}}",{{(customer is null ? "" : $"\"customerId\":\"{customer}\",")}}"timestamp":"{{At(daysAgo, 0)}}","lines":[{"itemId":"sku-run-001","quantity":1,"price":{{price.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}]}""";
+        string Viewed(string id, string visitor, int daysAgo, int minute) =>
+            $$"""{"eventId":"{{id}}","type":"product_view","visitorId":"{{visitor}}","itemId":"sku-run-002","timestamp":"{{At(daysAgo, minute)}}"}""";
+        string Carted(string id, string visitor, int daysAgo) =>
+            $$"""{"eventId":"{{id}}","type":"add_to_cart","visitorId":"{{visitor}}","itemId":"sku-run-002","quantity":1,"price":5,"timestamp":"{{At(daysAgo, 1)}}"}""";
+        var first = new List<string>();
+        for (var v = 0; v < 12; v++)
+        {
+            for (var k = 0; k < v % 5; k++)
+            {
+                first.Add(Viewed($"v{v}-view{k}", $"cv{v}", 3, k));
+            }
+            if (v % 3 == 0)
+            {
+                first.Add(Bought($"v{v}-buy-a", $"cv{v}", 9, 10 + v, v % 2 == 0 ? $"cust{v / 4}" : null));
+                first.Add(Bought($"v{v}-buy-b", $"cv{v}", 9, 2.5));
+                first.Add(Bought($"v{v}-buy-c", $"cv{v}", 4, 7.25));
+            }
+            if (v % 4 == 1)
+            {
+                first.Add(Carted($"v{v}-cart", $"cv{v}", 2));
+            }
+        }
+        first.Add(Viewed("cv5-same-id", "cv5", 5, 0));
+        // Two product views and other events: not a prospect (three product views make one).
+        first.AddRange(Enumerable.Range(0, 3).Select(i => PageView($"cv7-page{i}", "cv7")));
+        await _site.SendEvents([.. first]).AssertStatus(HttpStatusCode.Accepted);
+        // Retries (logged again, answered as duplicates) and an id first seen as a view, sent again as a purchase.
+        await _site.SendEvents(first[0], first[3], first[5], Bought("cv5-same-id", "cv5", 5, 99)).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+        await ArchiveNowAsync();
+        Assert.NotEmpty(Files.Layout.Files("demo"));
+
+        // The tail: more of the same visitors, a retry of an archived purchase, a new customer link, an erasure and a refusal.
+        await _site.SendEvents(Bought("v0-buy-a", "cv0", 9, 10), Bought("tail-buy", "cv3", 1, 40, "cust-tail"), Viewed("tail-view", "cv1", 0, 2),
+            Bought("tail-buy-2", "cv9", 0, 12.5), Carted("tail-cart", "cv2", 0)).AssertStatus(HttpStatusCode.Accepted);
+        await _admin.DeleteAsync("/v1/profiles/cv6").AssertStatus(HttpStatusCode.NoContent);
+        await _site.PutJson("/v1/visitors/cv11/preferences", """{"tracking":"denied"}""").AssertStatus(HttpStatusCode.OK);
+        await _app.Services.GetRequiredService<Ledger>().CheckpointAsync();
+
+        var history = _app.Services.GetRequiredService<EventHistory>();
+        var summed = Personalizer.Engine.Crm.PurchaseHistory.Read(history, CancellationToken.None)["demo"];
+        var everyEvent = Personalizer.Engine.Crm.PurchaseHistory.ReadEventByEvent(history, CancellationToken.None)["demo"];
+
+        static string Show(Personalizer.Engine.Crm.SiteHistory h) =>
+            $"last day {h.LastDay}, visitors {h.Visitors}, engaged {h.EngagedVisitors}; " + string.Join("; ", h.Customers.Select(c =>
+                c.Id + ": " + string.Join(" ", c.Days.Select(d => $"{d.Day}/{d.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture)}/{d.Orders}"))));
+        Assert.Equal(Show(everyEvent), Show(summed));
+        Assert.Contains(summed.Customers, c => c.Days.Length >= 2); // repeat customers, so the comparison covers days
+        Assert.Contains(summed.Customers, c => c.Id == "cust-tail");
+        Assert.DoesNotContain(summed.Customers, c => c.Id is "cv6" or "cv11"); // erased, refused
+        Assert.True(summed.EngagedVisitors > 0);
+    }
 }
