@@ -34,6 +34,7 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
     private Session _session = null!;
     private DeviceLogCommitCheckpointManager _checkpoints = null!;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RevisionCache _revisions = new(1 << 16);
     private readonly string _directory;
     private readonly string _checkpointDir;
     private readonly FasterOptions _options;
@@ -101,7 +102,15 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
     public bool IsReachable => true;
 
     public ValueTask<VisitorProfile?> GetAsync(string site, string visitorId, CancellationToken ct = default) =>
-        Decode<VisitorProfile>(Gated((site, visitorId), static (s, a) => s.ReadBytes(StoreKeys.Profile, a.site, a.visitorId), ct));
+        Decode<VisitorProfile>(Gated((site, visitorId), static (s, a) => s.ReadProfile(a.site, a.visitorId), ct));
+
+    /// <summary>A profile's bytes; its revision is remembered for the write that usually follows.</summary>
+    private (IMemoryOwner<byte>? Owner, int Length) ReadProfile(string site, string visitorId)
+    {
+        var read = ReadBytes(StoreKeys.Profile, site, visitorId);
+        _revisions.Set(site, visitorId, read.Owner is null ? 0 : StoredRevision(read.Owner.Memory[..read.Length]));
+        return read;
+    }
 
     public ValueTask PutAsync(string site, VisitorProfile profile, EventClaims? claims = null, CancellationToken ct = default)
     {
@@ -125,13 +134,15 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
         var max = StoreKeys.MaxLength(site, profile.VisitorId);
         var key = max <= 512 ? stackalloc byte[max] : new byte[max];
         key = key[..StoreKeys.Write(key, StoreKeys.Profile, site, profile.VisitorId)];
-        var (owner, length) = ReadBytes(key);
-        var stored = 0L;
-        if (owner is not null)
+        if (!_revisions.TryGet(site, profile.VisitorId, out var stored))
         {
-            using (owner)
+            var (owner, length) = ReadBytes(key);
+            if (owner is not null)
             {
-                stored = StoredRevision(owner.Memory[..length]);
+                using (owner)
+                {
+                    stored = StoredRevision(owner.Memory[..length]);
+                }
             }
         }
         if (stored != expected)
@@ -154,7 +165,10 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
                 Write(StoreKeys.EventId, site, EventKeyId(profile.VisitorId, eventId), claimBytes);
             }
         }
+        // Forgotten first: a write that fails part-way must not leave the old revision looking current.
+        _revisions.Remove(site, profile.VisitorId);
         WriteRaw(key, value);
+        _revisions.Set(site, profile.VisitorId, expected + 1);
         profile.Revision = expected + 1;
         return true;
     }
@@ -178,7 +192,11 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
     private const int RevisionKey = 23;
 
     public ValueTask DeleteAsync(string site, string visitorId, CancellationToken ct = default) =>
-        Done(Gated((site, visitorId), static (s, a) => s.Delete(StoreKeys.Profile, a.site, a.visitorId), ct));
+        Done(Gated((site, visitorId), static (s, a) =>
+        {
+            s._revisions.Remove(a.site, a.visitorId);
+            return s.Delete(StoreKeys.Profile, a.site, a.visitorId);
+        }, ct));
 
     public ValueTask<EventClaim?> GetEventClaimAsync(string site, string visitorId, string eventId, CancellationToken ct = default) =>
         Gated((site, visitorId, eventId), static (s, a) => s.ReadClaim(a.site, a.visitorId, a.eventId), ct);
@@ -236,6 +254,7 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
         StoredMarker? marker;
         try
         {
+            _revisions.Clear();
             marker = RecoverLocked();
         }
         finally
