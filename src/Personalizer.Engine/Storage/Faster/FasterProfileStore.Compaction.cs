@@ -65,7 +65,6 @@ public sealed partial class FasterProfileStore
             {
                 throw new IOException("The profile log has a page that could not be written; it cannot be purged until the store is recovered.");
             }
-            _revisions.Clear(); // nothing here changes a profile's revision; forgotten all the same, since purge is rare
             var log = _store.Log;
             // 1. The whole log written out, and all of it compacted: only live records remain, copied to the tail.
             var written = log.TailAddress;

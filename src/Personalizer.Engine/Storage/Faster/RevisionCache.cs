@@ -23,28 +23,18 @@ internal sealed class RevisionCache(int capacity)
 
     public bool TryGet(string site, string visitor, out long revision)
     {
-        ref var e = ref _entries[Slot(site, visitor)];
-        if (e.Visitor is not null && string.Equals(e.Visitor, visitor, StringComparison.Ordinal) && string.Equals(e.Site, site, StringComparison.Ordinal))
-        {
-            revision = e.Revision;
-            return true;
-        }
-        revision = 0;
-        return false;
+        ref var e = ref _entries[Slot(visitor)];
+        var held = Holds(e, site, visitor);
+        revision = held ? e.Revision : 0;
+        return held;
     }
 
-    public void Set(string site, string visitor, long revision)
-    {
-        ref var e = ref _entries[Slot(site, visitor)];
-        e.Site = site;
-        e.Visitor = visitor;
-        e.Revision = revision;
-    }
+    public void Set(string site, string visitor, long revision) => _entries[Slot(visitor)] = new Entry { Site = site, Visitor = visitor, Revision = revision };
 
     public void Remove(string site, string visitor)
     {
-        ref var e = ref _entries[Slot(site, visitor)];
-        if (e.Visitor is not null && string.Equals(e.Visitor, visitor, StringComparison.Ordinal) && string.Equals(e.Site, site, StringComparison.Ordinal))
+        ref var e = ref _entries[Slot(visitor)];
+        if (Holds(e, site, visitor))
         {
             e = default;
         }
@@ -52,5 +42,8 @@ internal sealed class RevisionCache(int capacity)
 
     public void Clear() => Array.Clear(_entries);
 
-    private int Slot(string site, string visitor) => (string.GetHashCode(visitor, StringComparison.Ordinal) ^ site.Length) & _mask;
+    private static bool Holds(in Entry e, string site, string visitor) =>
+        string.Equals(e.Visitor, visitor, StringComparison.Ordinal) && string.Equals(e.Site, site, StringComparison.Ordinal);
+
+    private int Slot(string visitor) => string.GetHashCode(visitor, StringComparison.Ordinal) & _mask;
 }
