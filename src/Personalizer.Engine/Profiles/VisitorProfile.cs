@@ -1,4 +1,6 @@
+using System.Buffers;
 using MessagePack;
+using MessagePack.Formatters;
 
 namespace Personalizer.Engine.Profiles;
 
@@ -143,15 +145,112 @@ public sealed class VisitorPreferences
 /// Bounded: the latest impression of each of the last <see cref="MaxSlots"/> slots shown, and the first
 /// exposure to each of the last <see cref="MaxExposures"/> experiments. Kept by the counters' attribution,
 /// stored with the profile so that it is covered by the same checkpoints and exactly-once replay.
+/// Read from stored bytes lazily (<see cref="AttributionMemoryFormatter"/>): a decide reads the profile
+/// but never this, so its slots and exposures are decoded only when something asks for them, and bytes
+/// nobody touched are written back as they were read.
 /// </summary>
-[MessagePackObject]
+[MessagePackFormatter(typeof(AttributionMemoryFormatter))]
 public sealed class AttributionMemory
 {
     public const int MaxSlots = 32;
     public const int MaxExposures = 32;
 
-    [Key(0)] public List<ShownSlot> Shown { get; set; } = [];
-    [Key(1)] public List<Exposure> Exposures { get; set; } = [];
+    private byte[]? _stored;
+    private List<ShownSlot> _shown = [];
+    private List<Exposure> _exposures = [];
+
+    public AttributionMemory()
+    {
+    }
+
+    /// <summary>The memory as stored (a MessagePack array of the two lists), decoded on first use.</summary>
+    internal AttributionMemory(byte[] stored) => _stored = stored;
+
+    public List<ShownSlot> Shown
+    {
+        get
+        {
+            Decode();
+            return _shown;
+        }
+        set
+        {
+            Decode();
+            _shown = value;
+        }
+    }
+
+    public List<Exposure> Exposures
+    {
+        get
+        {
+            Decode();
+            return _exposures;
+        }
+        set
+        {
+            Decode();
+            _exposures = value;
+        }
+    }
+
+    /// <summary>The stored bytes while nothing has asked for the lists (they may then have changed).</summary>
+    internal byte[]? Untouched => _stored;
+
+    private void Decode()
+    {
+        if (_stored is not { } stored)
+        {
+            return;
+        }
+        _stored = null;
+        var contents = MessagePackSerializer.Deserialize<AttributionContents>(stored);
+        _shown = contents.Shown ?? [];
+        _exposures = contents.Exposures ?? [];
+    }
+}
+
+/// <summary>The stored layout of <see cref="AttributionMemory"/>: keys 0 and 1, as it always was.</summary>
+[MessagePackObject]
+public sealed class AttributionContents
+{
+    [Key(0)] public List<ShownSlot>? Shown { get; set; }
+    [Key(1)] public List<Exposure>? Exposures { get; set; }
+}
+
+/// <summary>
+/// Reads an <see cref="AttributionMemory"/> as a copy of its bytes (one allocation instead of an object and
+/// six strings per slot shown), decoded when first used; writes untouched bytes back as they are.
+/// </summary>
+public sealed class AttributionMemoryFormatter : IMessagePackFormatter<AttributionMemory?>
+{
+    public void Serialize(ref MessagePackWriter writer, AttributionMemory? value, MessagePackSerializerOptions options)
+    {
+        if (value is null)
+        {
+            writer.WriteNil();
+            return;
+        }
+        if (value.Untouched is { } stored)
+        {
+            writer.WriteRaw(stored);
+            return;
+        }
+        options.Resolver.GetFormatterWithVerify<AttributionContents>()
+            .Serialize(ref writer, new AttributionContents { Shown = value.Shown, Exposures = value.Exposures }, options);
+    }
+
+    public AttributionMemory? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        if (reader.TryReadNil())
+        {
+            return null;
+        }
+        options.Security.DepthStep(ref reader);
+        var raw = reader.ReadRaw();
+        reader.Depth--;
+        return new AttributionMemory(raw.ToArray());
+    }
 }
 
 [MessagePackObject]

@@ -228,8 +228,7 @@ public sealed class ServingIndex
         }
         else
         {
-            Score256(pairs, userScale, scores);
-            TopK.BlockMaxima(scores[..Items], maxima);
+            Score256(pairs, userScale, scores, maxima);
         }
     }
 
@@ -272,13 +271,14 @@ public sealed class ServingIndex
         }
     }
 
-    private unsafe void Score256(ReadOnlySpan<int> pairs, float userScale, Span<float> scores)
+    private unsafe void Score256(ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima)
     {
         var blocks = (Items + Block - 1) / Block;
         Span<float> last = stackalloc float[Block];
         fixed (sbyte* q = Quantized)
         fixed (int* u = pairs)
         fixed (float* scale = Scales)
+        fixed (float* output = scores)
         {
             var source = q;
             for (var b = 0; b < blocks; b++)
@@ -293,9 +293,21 @@ public sealed class ServingIndex
                 }
                 var first = Vector256.ConvertToSingle(low) * Vector256.Load(scale + (b * Block)) * userScale;
                 var second = Vector256.ConvertToSingle(high) * Vector256.Load(scale + (b * Block) + 8) * userScale;
-                first.CopyTo(last);
-                second.CopyTo(last[8..]);
-                last[..Math.Min(Block, Items - (b * Block))].CopyTo(scores[(b * Block)..]);
+                if ((b + 1) * Block <= Items)
+                {
+                    // The block's maximum while its scores are in registers: no second pass over the scores.
+                    first.Store(output + (b * Block));
+                    second.Store(output + (b * Block) + 8);
+                    maxima[b] = TopK.MaxOf(Vector256.Max(first, second));
+                }
+                else
+                {
+                    first.CopyTo(last);
+                    second.CopyTo(last[8..]);
+                    var tail = last[..(Items - (b * Block))];
+                    tail.CopyTo(scores[(b * Block)..]);
+                    maxima[b] = TensorPrimitives.Max(tail);
+                }
             }
         }
     }

@@ -185,6 +185,20 @@ public static class TopK
                 }
             }
         }
+        else if (Vector256.IsHardwareAccelerated && !float.IsNegativeInfinity(threshold))
+        {
+            var t = Vector256.Create(threshold);
+            ref var first = ref MemoryMarshal.GetReference(scores);
+            for (; i + Vector256<float>.Count <= scores.Length; i += Vector256<float>.Count)
+            {
+                var mask = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)i), t).ExtractMostSignificantBits();
+                while (mask != 0)
+                {
+                    result[n++] = i + System.Numerics.BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                }
+            }
+        }
         for (; i < scores.Length; i++)
         {
             var s = scores[i];
@@ -273,6 +287,16 @@ public static class TopK
                 maxima[b] = MaxOf(Vector512.LoadUnsafe(ref first, (nuint)(b * Block)));
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            ref var first = ref MemoryMarshal.GetReference(scores);
+            for (; b < whole; b++)
+            {
+                maxima[b] = MaxOf(Vector256.Max(
+                    Vector256.LoadUnsafe(ref first, (nuint)(b * Block)),
+                    Vector256.LoadUnsafe(ref first, (nuint)((b * Block) + 8))));
+            }
+        }
         for (; b * Block < scores.Length; b++)
         {
             var max = float.NegativeInfinity;
@@ -285,9 +309,11 @@ public static class TopK
     }
 
     /// <summary>The highest of 16 lanes.</summary>
-    public static float MaxOf(Vector512<float> v)
+    public static float MaxOf(Vector512<float> v) => MaxOf(Vector256.Max(v.GetLower(), v.GetUpper()));
+
+    /// <summary>The highest of 8 lanes (a NaN lane may or may not win; callers treat a NaN maximum as −∞).</summary>
+    public static float MaxOf(Vector256<float> half)
     {
-        var half = Vector256.Max(v.GetLower(), v.GetUpper());
         var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
         var pair = Vector128.Max(quarter, Vector128.Shuffle(quarter, Vector128.Create(2, 3, 0, 1)));
         return MathF.Max(pair.GetElement(0), pair.GetElement(1));

@@ -56,4 +56,39 @@ public sealed class ProfileCompatibilityTests
         Assert.Equal(2, back.Orders);
         Assert.Equal(2, Assert.Single(back.Cart).Quantity);
     }
+
+    [Fact]
+    public void TheAttributionMemoryReadsLazilyAndWritesBackWhatItRead()
+    {
+        var stored = MessagePackSerializer.Serialize(new VisitorProfile
+        {
+            VisitorId = "v",
+            Attribution = new AttributionMemory
+            {
+                Shown = [new ShownSlot { SlotId = "hero", Variant = "b", Source = "rule:r1", At = 7, Stage = "new", Segment = "champions" }],
+                Exposures = [new Exposure { Experiment = "x", StartedAt = 1, Arm = "B", At = 8, Revenue = 2.5 }],
+            },
+        });
+
+        // Read and written again without a look at the memory: the same bytes.
+        var untouched = MessagePackSerializer.Deserialize<VisitorProfile>(stored);
+        var again = MessagePackSerializer.Deserialize<VisitorProfile>(MessagePackSerializer.Serialize(untouched));
+        var memory = again.Attribution!;
+        Assert.Equal("rule:r1", Assert.Single(memory.Shown).Source);
+        Assert.Equal("champions", memory.Shown[0].Segment);
+        Assert.Equal(2.5, Assert.Single(memory.Exposures).Revenue);
+
+        // Changed after it was decoded: the change is what is written.
+        memory.Shown.Add(new ShownSlot { SlotId = "recs", Variant = "(items)", Source = "recommendations", At = 9 });
+        memory.Exposures.Clear();
+        var changed = MessagePackSerializer.Deserialize<VisitorProfile>(MessagePackSerializer.Serialize(again)).Attribution!;
+        Assert.Equal(["hero", "recs"], changed.Shown.Select(s => s.SlotId));
+        Assert.Empty(changed.Exposures);
+
+        // Replaced without being read, and absent.
+        var replaced = MessagePackSerializer.Deserialize<VisitorProfile>(stored);
+        replaced.Attribution!.Exposures = [];
+        Assert.Single(MessagePackSerializer.Deserialize<VisitorProfile>(MessagePackSerializer.Serialize(replaced)).Attribution!.Shown);
+        Assert.Null(MessagePackSerializer.Deserialize<VisitorProfile>(MessagePackSerializer.Serialize(new VisitorProfile { VisitorId = "w" })).Attribution);
+    }
 }
