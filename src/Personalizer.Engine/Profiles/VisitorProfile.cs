@@ -199,14 +199,15 @@ public sealed class AttributionMemory
 
     private void Decode()
     {
-        if (_stored is not { } stored)
+        if (Volatile.Read(ref _stored) is not { } stored)
         {
             return;
         }
-        _stored = null;
+        // The lists before the bytes are dropped: whoever sees no bytes sees the decoded lists.
         var contents = MessagePackSerializer.Deserialize<AttributionContents>(stored);
         _shown = contents.Shown ?? [];
         _exposures = contents.Exposures ?? [];
+        Volatile.Write(ref _stored, null);
     }
 }
 
