@@ -263,12 +263,18 @@ public sealed class ServingIndex
                 else
                 {
                     result.CopyTo(last);
-                    var tail = last[..(Items - (b * Block))];
-                    tail.CopyTo(scores[(b * Block)..]);
-                    maxima[b] = TensorPrimitives.Max(tail);
+                    StoreLastBlock(last, b, scores, maxima);
                 }
             }
         }
+    }
+
+    /// <summary>A last block shorter than <see cref="Block"/>: the scores it has, out of the kernel's full-width result, and their maximum.</summary>
+    private void StoreLastBlock(ReadOnlySpan<float> last, int b, Span<float> scores, Span<float> maxima)
+    {
+        var tail = last[..(Items - (b * Block))];
+        tail.CopyTo(scores[(b * Block)..]);
+        maxima[b] = TensorPrimitives.Max(tail);
     }
 
     private unsafe void Score256(ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima)
@@ -304,9 +310,7 @@ public sealed class ServingIndex
                 {
                     first.CopyTo(last);
                     second.CopyTo(last[8..]);
-                    var tail = last[..(Items - (b * Block))];
-                    tail.CopyTo(scores[(b * Block)..]);
-                    maxima[b] = TensorPrimitives.Max(tail);
+                    StoreLastBlock(last, b, scores, maxima);
                 }
             }
         }

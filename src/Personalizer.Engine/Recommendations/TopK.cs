@@ -170,32 +170,24 @@ public static class TopK
     {
         var n = 0;
         var i = 0;
-        if (Vector512.IsHardwareAccelerated && !float.IsNegativeInfinity(threshold))
+        // A finite threshold: −∞ and NaN fail the vector comparison by themselves.
+        if (!float.IsNegativeInfinity(threshold))
         {
-            // A finite threshold: −∞ and NaN fail the comparison by themselves.
-            var t = Vector512.Create(threshold);
             ref var first = ref MemoryMarshal.GetReference(scores);
-            for (; i + Block <= scores.Length; i += Block)
+            if (Vector512.IsHardwareAccelerated)
             {
-                var mask = Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref first, (nuint)i), t).ExtractMostSignificantBits();
-                while (mask != 0)
+                var t = Vector512.Create(threshold);
+                for (; i + Vector512<float>.Count <= scores.Length; i += Vector512<float>.Count)
                 {
-                    result[n++] = i + System.Numerics.BitOperations.TrailingZeroCount(mask);
-                    mask &= mask - 1;
+                    Collect(Vector512.GreaterThanOrEqual(Vector512.LoadUnsafe(ref first, (nuint)i), t).ExtractMostSignificantBits(), i, result, ref n);
                 }
             }
-        }
-        else if (Vector256.IsHardwareAccelerated && !float.IsNegativeInfinity(threshold))
-        {
-            var t = Vector256.Create(threshold);
-            ref var first = ref MemoryMarshal.GetReference(scores);
-            for (; i + Vector256<float>.Count <= scores.Length; i += Vector256<float>.Count)
+            else if (Vector256.IsHardwareAccelerated)
             {
-                var mask = Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)i), t).ExtractMostSignificantBits();
-                while (mask != 0)
+                var t = Vector256.Create(threshold);
+                for (; i + Vector256<float>.Count <= scores.Length; i += Vector256<float>.Count)
                 {
-                    result[n++] = i + System.Numerics.BitOperations.TrailingZeroCount(mask);
-                    mask &= mask - 1;
+                    Collect(Vector256.GreaterThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)i), t).ExtractMostSignificantBits(), i, result, ref n);
                 }
             }
         }
@@ -208,6 +200,16 @@ public static class TopK
             }
         }
         return n;
+    }
+
+    /// <summary>The lanes set in <paramref name="mask"/> as indexes from <paramref name="offset"/>, in order.</summary>
+    private static void Collect(ulong mask, int offset, Span<int> result, ref int n)
+    {
+        while (mask != 0)
+        {
+            result[n++] = offset + System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+        }
     }
 
     /// <summary>
