@@ -25,10 +25,10 @@ public sealed partial class CustomerModelRefresh(
             try
             {
                 var visitors = await RefreshAllAsync(ct: stoppingToken).ConfigureAwait(false);
-                // The refit's per-visitor tables (a million visitors: ~185 MB of strings and large arrays) are garbage now, in
-                // generation 2 and the large-object heap, which an idle service holds until its next full collection (540-556 MB
-                // resident on the load seed). A compacting collection that returns the memory: 386 MB, for one pause of ~44 ms
-                // per refit (at start-up and every Crm:RefreshMinutes); below a large history the pause is not worth it.
+                // The refit's per-visitor tables (a million visitors: the compact table's ~25 MB of arrays, and the strings the
+                // archive's read made) are garbage now, in generation 2 and the large-object heap, which an idle service holds
+                // until its next full collection (406 MB resident on the load seed). A compacting collection returns it: 353 MB,
+                // for one pause per refit (at start-up and every Crm:RefreshMinutes); below a large history it is not worth it.
                 if (visitors >= LargeHistoryVisitors)
                 {
                     GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);

@@ -103,15 +103,51 @@ public static class PurchaseHistory
             }
         }
 
+        /// <summary>
+        /// Archived visitors without a customer id (most of a shop's visitors), held compactly until the whole history is read:
+        /// those that the tail, an erasure or a purchase names again are claimed back into the tables above by
+        /// <see cref="ClaimArchived"/>; the rest are each a visitor of their own, counted and never looked up.
+        /// </summary>
+        public readonly VisitorTable Archived = new();
+
         /// <summary>A visitor's archived events in sum: what <see cref="Add"/> of each would have left.</summary>
         public void Add(in ArchivedActivity a)
         {
             LastDay = Math.Max(LastDay, DayOf(a.LastEventAt));
+            var interest = a.AddedToCart ? byte.MaxValue : (byte)Math.Min(a.ProductViews, byte.MaxValue);
             if (a.CustomerId is { Length: > 0 } customer)
             {
                 CustomerOf[a.VisitorId] = customer;
             }
-            Interest[a.VisitorId] = a.AddedToCart ? byte.MaxValue : (byte)Math.Min(a.ProductViews, byte.MaxValue);
+            else if (Archived.TryAdd(a.VisitorId, interest))
+            {
+                return;
+            }
+            Interest[a.VisitorId] = interest;
+        }
+
+        /// <summary>
+        /// Moves every compactly held archived visitor that the tables name into <see cref="Interest"/>. The archive comes before the
+        /// tail, so a visitor's interest is the archived one, then the tail's events: a cart (255) stays, views add up to 255.
+        /// </summary>
+        public void ClaimArchived()
+        {
+            if (Archived.Count == 0)
+            {
+                return;
+            }
+            Archived.Index();
+            var named = new HashSet<string>(Interest.Keys, StringComparer.Ordinal);
+            named.UnionWith(CustomerOf.Keys);
+            named.UnionWith(Excluded);
+            named.UnionWith(ByVisitor.Keys);
+            foreach (var visitor in named)
+            {
+                if (Archived.TryClaim(visitor, out var archived))
+                {
+                    Interest[visitor] = (byte)Math.Min(archived + Interest.GetValueOrDefault(visitor), byte.MaxValue);
+                }
+            }
         }
 
         public void AddPurchases(string visitor, int day, double revenue, int orders)
@@ -173,6 +209,8 @@ public static class PurchaseHistory
         var result = new Dictionary<string, SiteHistory>(StringComparer.Ordinal);
         foreach (var (site, state) in sites)
         {
+            state.ClaimArchived();
+            var (alone, aloneEngaged) = state.Archived.CountUnclaimed(atLeast: 3);
             string Key(string visitor) => state.CustomerOf.TryGetValue(visitor, out var c) ? "c:" + c : "v:" + visitor;
             var excluded = new HashSet<string>(state.Excluded.Select(Key), StringComparer.Ordinal);
             var merged = new Dictionary<string, Dictionary<int, (double Amount, int Orders)>>(StringComparer.Ordinal);
@@ -200,7 +238,8 @@ public static class PurchaseHistory
             var visitors = state.Interest.Keys.Where(v => !state.Excluded.Contains(v)).Select(Key).Distinct(StringComparer.Ordinal).Count();
             var engaged = state.Interest.Where(kv => kv.Value >= 3 && !state.Excluded.Contains(kv.Key)).Select(kv => Key(kv.Key))
                 .Where(k => !merged.ContainsKey(k)).Distinct(StringComparer.Ordinal).Count(); // prospects: not customers
-            result[site] = new SiteHistory(customers, state.LastDay, visitors, engaged);
+            // An archived visitor no table names is their own key, neither excluded nor a customer, and none of the keys above.
+            result[site] = new SiteHistory(customers, state.LastDay, visitors + alone, engaged + aloneEngaged);
         }
         return result;
     }

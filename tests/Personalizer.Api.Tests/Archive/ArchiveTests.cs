@@ -236,6 +236,8 @@ public sealed class ArchiveTests : IDisposable
         first.Add(Viewed("cv5-same-id", "cv5", 5, 0));
         // Two product views and other events: not a prospect (three product views make one).
         first.AddRange(Enumerable.Range(0, 3).Select(i => PageView($"cv7-page{i}", "cv7")));
+        // Two archived product views and a third in the tail: a prospect only when both are counted together (the equality below).
+        first.AddRange([Viewed("cv12-view0", "cv12", 2, 0), Viewed("cv12-view1", "cv12", 2, 1)]);
         await _site.SendEvents([.. first]).AssertStatus(HttpStatusCode.Accepted);
         // Retries (logged again, answered as duplicates) and an id first seen as a view, sent again as a purchase.
         await _site.SendEvents(first[0], first[3], first[5], Bought("cv5-same-id", "cv5", 5, 99)).AssertStatus(HttpStatusCode.Accepted);
@@ -244,7 +246,7 @@ public sealed class ArchiveTests : IDisposable
         Assert.NotEmpty(Files.Layout.Files("demo"));
 
         // The tail: more of the same visitors, a retry of an archived purchase, a new customer link, an erasure and a refusal.
-        await _site.SendEvents(Bought("v0-buy-a", "cv0", 9, 10), Bought("tail-buy", "cv3", 1, 40, "cust-tail"), Viewed("tail-view", "cv1", 0, 2),
+        await _site.SendEvents(Bought("v0-buy-a", "cv0", 9, 10), Bought("tail-buy", "cv3", 1, 40, "cust-tail"), Viewed("tail-view", "cv1", 0, 2), Viewed("tail-view-12", "cv12", 0, 3),
             Bought("tail-buy-2", "cv9", 0, 12.5), Carted("tail-cart", "cv2", 0)).AssertStatus(HttpStatusCode.Accepted);
         await _admin.DeleteAsync("/v1/profiles/cv6").AssertStatus(HttpStatusCode.NoContent);
         await _site.PutJson("/v1/visitors/cv11/preferences", """{"tracking":"denied"}""").AssertStatus(HttpStatusCode.OK);
