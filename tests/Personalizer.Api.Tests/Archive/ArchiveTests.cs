@@ -199,6 +199,45 @@ public sealed class ArchiveTests : IDisposable
         Assert.False(File.Exists(target));
     }
     /// <summary>
+    /// A closed day's files are merged into one that holds every row, the parts in log order (each part sorted within
+    /// itself), and the history reads the same events from it as from the parts.
+    /// </summary>
+    [Fact]
+    public async Task AClosedDaysFilesAreMergedIntoOneHoldingEveryRowInLogOrder()
+    {
+        var day = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-2).AddHours(12), TimeSpan.Zero);
+        string Old(string id, string visitor, int minute) =>
+            $$"""{"eventId":"{{id}}","type":"page_view","visitorId":"{{visitor}}","timestamp":"{{day.AddMinutes(-minute).ToString("O", System.Globalization.CultureInfo.InvariantCulture)}}"}""";
+        // The second part's events are older than the first's: a sort by time would interleave them, a merge in log order does not.
+        await _site.SendEvents([.. Enumerable.Range(0, 30).Select(i => Old($"first-{i}", $"mv{i % 7}", i))]).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+        var folder = Files.Layout.Days().Single(d => d.Day == ArchiveLayout.Day(day.ToUnixTimeMilliseconds())).Folder;
+        Assert.Single(Directory.GetFiles(folder, "*.parquet"));
+        await _site.SendEvents([.. Enumerable.Range(0, 30).Select(i => Old($"second-{i}", $"mv{i % 7}", 100 + i))]).AssertStatus(HttpStatusCode.Accepted);
+        await ArchiveNowAsync();
+
+        var merged = Assert.Single(Directory.GetFiles(folder, "*.parquet"));
+        Assert.True(ArchiveLayout.TryParse(merged, out _, out var first, out var last) && first < last, merged);
+        using var connection = EventArchive.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT event_id, seq FROM read_parquet({ArchiveLayout.Quote(merged)})";
+        var rows = new List<(string Id, long Seq)>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                rows.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+        Assert.Equal(60, rows.Count);
+        Assert.Equal([.. rows.Select(r => r.Seq).Order()], rows.Select(r => r.Seq));
+        Assert.All(rows.Take(30), r => Assert.StartsWith("first-", r.Id, StringComparison.Ordinal));
+        var history = History().Where(e => e.EventId.StartsWith("first-", StringComparison.Ordinal) || e.EventId.StartsWith("second-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(60, history.Select(e => e.EventId).Distinct().Count());
+        Assert.Equal([.. history.Select(e => e.Timestamp).Order()], history.Select(e => e.Timestamp)); // read back in time order all the same
+    }
+
+    /// <summary>
     /// The customer models read the archive summed per visitor by DuckDB, not event by event: the same customers, days,
     /// amounts, last day, visitors and prospects as folding every archived event, with retried event ids, an id first
     /// seen as a view and later sent as a purchase, customer ids moving, an erasure and a refusal, part of it archived
