@@ -9,6 +9,7 @@ namespace Personalizer.Engine.Crm;
 internal sealed class VisitorTable
 {
     private const int ChunkBits = 20;
+    private const int MaxChunks = 1 << (31 - ChunkBits);
     private readonly List<byte[]> _chunks = [];
     private int _chunkUsed = 1 << ChunkBits;
     private int[] _offset = [];
@@ -19,7 +20,7 @@ internal sealed class VisitorTable
 
     public int Count { get; private set; }
 
-    /// <summary>Adds an id; false (and nothing added) for one this table cannot hold: empty, longer than 255 or not ASCII.</summary>
+    /// <summary>Adds an id; false (and nothing added) for one this table cannot hold: empty, longer than 255, not ASCII, or past 2 GiB of ids.</summary>
     public bool TryAdd(string id, byte value)
     {
         if (id.Length is 0 or > byte.MaxValue || !System.Text.Ascii.IsValid(id))
@@ -36,6 +37,10 @@ internal sealed class VisitorTable
         }
         if (_chunkUsed + id.Length > 1 << ChunkBits)
         {
+            if (_chunks.Count == MaxChunks)
+            {
+                return false; // offsets are ints: past 2 GiB of ids, the caller keeps the rest as strings
+            }
             _chunks.Add(new byte[1 << ChunkBits]);
             _chunkUsed = 0;
         }
