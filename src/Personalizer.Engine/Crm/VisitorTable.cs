@@ -44,11 +44,7 @@ internal sealed class VisitorTable
             _chunks.Add(new byte[1 << ChunkBits]);
             _chunkUsed = 0;
         }
-        var chunk = _chunks[^1];
-        for (var i = 0; i < id.Length; i++)
-        {
-            chunk[_chunkUsed + i] = (byte)id[i];
-        }
+        System.Text.Ascii.FromUtf16(id, _chunks[^1].AsSpan(_chunkUsed, id.Length), out _);
         _offset[Count] = ((_chunks.Count - 1) << ChunkBits) | _chunkUsed;
         _length[Count] = (byte)id.Length;
         _value[Count] = value;
@@ -115,17 +111,6 @@ internal sealed class VisitorTable
         return (ids, over);
     }
 
-    private bool Matches(int n, string id)
-    {
-        var chunk = _chunks[_offset[n] >> ChunkBits];
-        var start = _offset[n] & ((1 << ChunkBits) - 1);
-        for (var i = 0; i < id.Length; i++)
-        {
-            if (chunk[start + i] != id[i])
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private bool Matches(int n, string id) =>
+        System.Text.Ascii.Equals(_chunks[_offset[n] >> ChunkBits].AsSpan(_offset[n] & ((1 << ChunkBits) - 1), id.Length), id);
 }

@@ -7,8 +7,8 @@ public sealed class FasterOptions
     /// <summary>
     /// Memory held by the in-memory part of the profile log, in MiB; older records live on disk (and in the operating
     /// system's page cache, which a read from the log file finds them in). With 1,000,000 profiles and visitors drawn
-    /// from all of them, 64 serves as many decides as 128 with ~55 MB less resident, and the same one-core p99
-    /// (docs/performance.md, "Memory" and "Where the resident memory went").
+    /// from all of them, 64 serves as many decides as 128 with ~55 MB less resident, and a one-core p99 no worse
+    /// (docs/performance.md, "The refit's and the archive pass's peaks, and 64 MiB of store memory").
     /// </summary>
     [Range(4, 1 << 20)]
     public int MemoryMb { get; set; } = 64;
