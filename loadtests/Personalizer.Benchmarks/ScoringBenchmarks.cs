@@ -129,3 +129,81 @@ public class ScoringBenchmarks
         return PersonalizedScoring.Rank(_model, _profile, user, excludePurchased: true, scores, _top);
     }
 }
+
+/// <summary>
+/// The served ranking on a trained model read from a data folder (the load tool's seed: 10,000 items), the whole
+/// catalogue scored against its nearest clusters only (<see cref="ItemClusters"/>), for 512 visitors of two viewed
+/// items each, drawn as the seed draws them (popular items more often). Setup prints the clusters and recall@10 of
+/// the clustered ranking against exact scoring.
+/// <c>PERSONALIZER_BENCH_MODEL=/tmp/load-seed/models/demo/….model dotnet run -c Release --project loadtests/Personalizer.Benchmarks -- --filter '*TrainedModelRanking*'</c>
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(Config))]
+public class TrainedModelRankingBenchmarks
+{
+    private const int Visitors = 512;
+    private RecommendationModel _model = null!;
+    private VisitorProfile[] _profiles = [];
+    private float[][] _users = [];
+    private float[] _scores = [];
+    private readonly int[] _top = new int[42];
+    private int _next;
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(8));
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var path = Environment.GetEnvironmentVariable("PERSONALIZER_BENCH_MODEL")
+            ?? throw new InvalidOperationException("Set PERSONALIZER_BENCH_MODEL to a .model file (a data folder's models/<site>/).");
+        _model = ModelRegistry.Deserialize(File.ReadAllBytes(path));
+        var clusters = _model.Serving.Clusters;
+        var items = _model.ItemIds.Length;
+        _scores = new float[items];
+        var random = new Random(7);
+        var weights = new InteractionWeights();
+        _profiles = new VisitorProfile[Visitors];
+        _users = new float[Visitors][];
+        double recall = 0;
+        for (var v = 0; v < Visitors; v++)
+        {
+            var profile = new VisitorProfile { VisitorId = "v" + v };
+            for (var k = 0; k < 2; k++)
+            {
+                var item = (int)(items * Math.Pow(random.NextDouble(), 2.5));
+                ProfileFolder.Fold(profile, new TrackedEvent { EventId = $"e{v}-{k}", Type = EventType.ProductView, VisitorId = profile.VisitorId, ItemId = _model.ItemIds[item], Timestamp = 1_700_000_000_000 + k },
+                    Engine.Catalog.CatalogSnapshot.Empty, new FoldSettings());
+            }
+            _profiles[v] = profile;
+            _users[v] = new float[_model.Factors];
+            PersonalizedScoring.UserVector(_model, profile, weights, _users[v]);
+            var exact = new float[items];
+            PersonalizedScoring.ScoreAll(_model, profile, _users[v], excludePurchased: true, exact);
+            var truth = new int[10];
+            TopK.Select(exact, truth);
+            var top = new int[10];
+            PersonalizedScoring.Rank(_model, profile, _users[v], excludePurchased: true, new float[items], top);
+            recall += top.Intersect(truth).Count() / 10.0;
+        }
+        Console.WriteLine(clusters is null
+            ? $"// {items} items, not clustered"
+            : $"// {items} items, {clusters.Count} clusters, {clusters.Probe} probed (calibrated recall {clusters.CalibratedRecall:F4}, {clusters.ScoredShare:P1} of the items scored); recall@10 of {Visitors} visitors {recall / Visitors:F4}");
+    }
+
+    [Benchmark(Baseline = true, Description = "rank 42, the whole catalogue's 8-bit scores")]
+    public int Whole()
+    {
+        var v = _next++ % Visitors;
+        return PersonalizedScoring.Rank(_model, _profiles[v], _users[v], excludePurchased: true, _scores, _top, everyScore: true);
+    }
+
+    [Benchmark(Description = "rank 42, the nearest clusters' 8-bit scores")]
+    public int Clustered()
+    {
+        var v = _next++ % Visitors;
+        return PersonalizedScoring.Rank(_model, _profiles[v], _users[v], excludePurchased: true, _scores, _top);
+    }
+}

@@ -119,8 +119,17 @@ public static class PersonalizedScoring
     /// which are then scored exactly. On return <paramref name="scores"/> holds exact scores for the candidates
     /// (approximate ones elsewhere, −∞ for purchased items when asked). Returns how many were found.
     /// </summary>
-    public static int Rank(RecommendationModel model, VisitorProfile profile, ReadOnlySpan<float> user, bool excludePurchased, Span<float> scores, Span<int> top)
+    /// <para>
+    /// A clustered catalogue (<see cref="ServingIndex.Clusters"/>) has approximate scores only for the clusters nearest
+    /// the visitor, unless <paramref name="everyScore"/> asks for all of them (a caller that reads scores beyond the
+    /// ranking, such as the visitor's stated interests).
+    /// </para>
+    public static int Rank(RecommendationModel model, VisitorProfile profile, ReadOnlySpan<float> user, bool excludePurchased, Span<float> scores, Span<int> top, bool everyScore = false)
     {
+        if (!everyScore && model.Serving.Clusters is { } clusters && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return RankClustered(model, clusters, profile, user, excludePurchased, scores, top);
+        }
         var serving = model.Serving;
         var items = model.ItemIds.Length;
         var blocks = serving.Blocks;
@@ -158,6 +167,158 @@ public static class PersonalizedScoring
         {
             ArrayPool<int>.Shared.Return(candidates);
             ArrayPool<float>.Shared.Return(maxima);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Rank"/> over the clusters nearest the visitor: their blocks of the cluster-ordered layout are scored,
+    /// the threshold comes from their maxima, and the candidates above it are scored exactly by item.
+    /// </summary>
+    private static int RankClustered(RecommendationModel model, ItemClusters clusters, VisitorProfile profile, ReadOnlySpan<float> user, bool excludePurchased, Span<float> scores, Span<int> top)
+    {
+        var serving = model.Serving;
+        var items = model.ItemIds.Length;
+        var blocks = serving.Blocks;
+        var wanted = (2 * top.Length) + 32;
+        Span<int> pairs = stackalloc int[serving.Stride];
+        if (!serving.UserPairs(user, pairs, out var userScale))
+        {
+            return Rank(model, profile, user, excludePurchased, scores, top, everyScore: true);
+        }
+        var approximate = ArrayPool<float>.Shared.Rent(blocks * TopK.Block);
+        var maxima = ArrayPool<float>.Shared.Rent(blocks);
+        var chosen = ArrayPool<byte>.Shared.Rent(blocks);
+        var candidates = ArrayPool<int>.Shared.Rent(items);
+        var exact = ArrayPool<float>.Shared.Rent(items);
+        try
+        {
+            var isChosen = chosen.AsSpan(0, blocks);
+            isChosen.Clear();
+            clusters.Choose(user, 4 * wanted, isChosen);
+            maxima.AsSpan(0, blocks).Fill(float.NegativeInfinity);
+            for (var b = 0; b < blocks;)
+            {
+                var end = Run(isChosen, ref b);
+                if (b == end)
+                {
+                    break;
+                }
+                ServingIndex.Kernel(clusters.Layout, pairs, userScale, approximate, maxima, b, end);
+                b = end;
+            }
+            if (excludePurchased)
+            {
+                ExcludePurchased(model, profile, clusters, approximate, isChosen, maxima);
+            }
+            // Similar items share blocks here, so a block's maximum stands for many candidates: the items above the
+            // maxima's threshold are gathered with their approximate scores, and cut to about the number wanted first.
+            var threshold = TopK.Threshold(maxima.AsSpan(0, blocks), wanted);
+            var found = 0;
+            for (var b = 0; b < blocks;)
+            {
+                var end = Run(isChosen, ref b);
+                if (b == end)
+                {
+                    break;
+                }
+                var from = b * TopK.Block;
+                var to = Math.Min(items, end * TopK.Block);
+                var added = TopK.Above(approximate.AsSpan(from, to - from), threshold, candidates.AsSpan(found));
+                for (var k = found; k < found + added; k++)
+                {
+                    candidates[k] += from;
+                    exact[k] = approximate[candidates[k]];
+                }
+                found += added;
+                b = end;
+            }
+            if (found > 2 * wanted)
+            {
+                var cut = TopK.Threshold(exact.AsSpan(0, found), wanted);
+                var kept = 0;
+                for (var k = 0; k < found; k++)
+                {
+                    if (exact[k] >= cut)
+                    {
+                        candidates[kept++] = candidates[k];
+                    }
+                }
+                found = kept;
+            }
+            for (var k = 0; k < found; k++)
+            {
+                var item = clusters.ItemAt[candidates[k]];
+                var s = serving.Score(user, item);
+                candidates[k] = item;
+                scores[item] = s;
+                exact[k] = s;
+            }
+            var n = TopK.Best(exact.AsSpan(0, found), candidates.AsSpan(0, found), top.Length);
+            candidates.AsSpan(0, n).CopyTo(top);
+            return n;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(exact);
+            ArrayPool<int>.Shared.Return(candidates);
+            ArrayPool<byte>.Shared.Return(chosen);
+            ArrayPool<float>.Shared.Return(maxima);
+            ArrayPool<float>.Shared.Return(approximate);
+        }
+    }
+
+    /// <summary>From <paramref name="b"/>, moved to the next chosen block, the end of the run of chosen blocks it starts (the length when none is left).</summary>
+    private static int Run(ReadOnlySpan<byte> chosen, ref int b)
+    {
+        while (b < chosen.Length && chosen[b] == 0)
+        {
+            b++;
+        }
+        var end = b;
+        while (end < chosen.Length && chosen[end] != 0)
+        {
+            end++;
+        }
+        return end;
+    }
+
+    /// <summary>Purchased items of the scored blocks to −∞ in the cluster layout, and those blocks' maxima again.</summary>
+    private static void ExcludePurchased(RecommendationModel model, VisitorProfile profile, ItemClusters clusters, Span<float> approximate, ReadOnlySpan<byte> chosen, Span<float> maxima)
+    {
+        void Exclude(int index, Span<float> approximate, ReadOnlySpan<byte> chosen, Span<float> maxima)
+        {
+            var position = clusters.PositionOf[index];
+            var block = position / TopK.Block;
+            if (chosen[block] == 0)
+            {
+                return;
+            }
+            approximate[position] = float.NegativeInfinity;
+            var from = block * TopK.Block;
+            var to = Math.Min(clusters.Layout.Count, from + TopK.Block);
+            var max = float.NegativeInfinity;
+            foreach (var s in approximate[from..to])
+            {
+                max = s > max ? s : max;
+            }
+            maxima[block] = max;
+        }
+        foreach (var t in profile.Items)
+        {
+            if (t.Purchases > 0 && model.ItemIndex.TryGetValue(t.ItemId, out var index))
+            {
+                Exclude(index, approximate, chosen, maxima);
+            }
+        }
+        if (profile.Items.Count == 0)
+        {
+            foreach (var id in profile.PurchasedItems)
+            {
+                if (model.ItemIndex.TryGetValue(id, out var index))
+                {
+                    Exclude(index, approximate, chosen, maxima);
+                }
+            }
         }
     }
 

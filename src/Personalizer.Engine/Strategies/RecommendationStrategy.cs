@@ -102,7 +102,9 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                 }
                 else
                 {
-                    found = PersonalizedScoring.Rank(model, profile, user, excludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
+                    // Stated interests pick from every item's score, so they need the whole catalogue scored.
+                    found = PersonalizedScoring.Rank(model, profile, user, excludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want),
+                        everyScore: context.Profile?.Preferences.Interests is { Count: > 0 });
                 }
                 var inOrder = new float[found];
                 for (var k = 0; k < found; k++)

@@ -112,6 +112,113 @@ public sealed class ServingIndexTests(ITestOutputHelper output)
     }
 }
 
+public sealed class ItemClustersTests(ITestOutputHelper output)
+{
+    /// <summary>recall@10 of <see cref="PersonalizedScoring.Rank"/> against exact scoring over the profiles, and the order check.</summary>
+    private static double Recall(RecommendationModel model, List<VisitorProfile> profiles)
+    {
+        var weights = new InteractionWeights();
+        var items = model.ItemIds.Length;
+        var recall = 0d;
+        foreach (var profile in profiles)
+        {
+            var exact = new float[items];
+            Assert.True(PersonalizedScoring.Score(model, profile, weights, excludePurchased: true, exact));
+            var truth = new int[10];
+            TopK.Select(exact, truth);
+            var user = new float[model.Factors];
+            Assert.True(PersonalizedScoring.UserVector(model, profile, weights, user));
+            var top = new int[10];
+            Assert.Equal(10, PersonalizedScoring.Rank(model, profile, user, excludePurchased: true, new float[items], top));
+            for (var k = 1; k < 10; k++)
+            {
+                Assert.True(model.Serving.Score(user, top[k - 1]) >= model.Serving.Score(user, top[k]));
+            }
+            recall += top.Intersect(truth).Count() / 10.0;
+        }
+        return recall / profiles.Count;
+    }
+
+    [Fact]
+    public void AClusteredCatalogueKeepsRecallAt10AboveNinetyEightPercentWhileScoringPartOfIt()
+    {
+        var ratings = SyntheticData.Generate(users: 1500, items: 2000, interactions: 30000, seed: 11, groups: 25);
+        var events = ratings.Select((r, k) => new TrackedEvent
+        {
+            EventId = "e-" + k, Type = EventType.ProductView, VisitorId = r.User, ItemId = r.Item, Timestamp = 1_000_000 + k,
+        }).ToList();
+        var model = new ModelTrainer(new RecommendationOptions { Factors = 64, Iterations = 8, Seed = 5 }).TrainOn("t", events)!;
+        Assert.Null(model.Serving.Clusters); // below ServingIndex.ClusterFrom: scored whole
+        model.ServeWith(ServingIndex.Build(model, clusterFrom: 1000));
+        var clusters = model.Serving.Clusters;
+        Assert.NotNull(clusters);
+
+        var profiles = new Dictionary<string, VisitorProfile>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (!profiles.TryGetValue(e.VisitorId, out var p))
+            {
+                if (profiles.Count == 500)
+                {
+                    continue;
+                }
+                profiles[e.VisitorId] = p = new VisitorProfile { VisitorId = e.VisitorId };
+            }
+            ProfileFolder.Fold(p, e, Catalog.CatalogSnapshot.Empty, new FoldSettings());
+        }
+        var recall = Recall(model, [.. profiles.Values]);
+
+        output.WriteLine($"{clusters.Count} clusters, {clusters.Probe} probed (calibrated recall {clusters.CalibratedRecall:F4}, {clusters.ScoredShare:P1} of the items scored); recall@10 {recall:F4}");
+        Assert.True(recall >= 0.98, $"recall@10 {recall:F4}");
+        Assert.True(clusters.CalibratedRecall >= ItemClusters.TargetRecall);
+        Assert.True(clusters.ScoredShare < 0.75, $"{clusters.ScoredShare:P1} of the items scored: the clusters prune nothing");
+    }
+
+    [Fact]
+    public void FactorsWithoutStructureAreProbedDeeperAndKeepTheirRecall()
+    {
+        // Random factors: no cluster is much nearer a visitor than another, so the calibration has to probe most of them.
+        const int items = 5000, f = 32;
+        var random = new Random(3);
+        var factors = new float[items * f];
+        for (var i = 0; i < factors.Length; i++)
+        {
+            factors[i] = (float)(random.NextDouble() - 0.5);
+        }
+        var gram = new float[f * f];
+        for (var i = 0; i < items; i++)
+        {
+            var y = factors.AsSpan(i * f, f);
+            for (var a = 0; a < f; a++)
+            {
+                TensorPrimitives.MultiplyAdd(y, y[a], gram.AsSpan(a * f, f), gram.AsSpan(a * f, f));
+            }
+        }
+        var model = new RecommendationModel
+        {
+            Site = "t", Version = "v", Factors = f, Regularization = 0.1f, Alpha = 10,
+            ItemIds = [.. Enumerable.Range(0, items).Select(i => "i" + i)], ItemFactors = factors, Gram = gram,
+        };
+        var clusters = model.Serving.Clusters;
+        Assert.NotNull(clusters); // 5,000 items: clustered by default
+        var profiles = Enumerable.Range(0, 200).Select(v =>
+        {
+            var p = new VisitorProfile { VisitorId = "v" + v };
+            for (var k = 0; k < 1 + (v % 6); k++)
+            {
+                ProfileFolder.Fold(p, new TrackedEvent { EventId = $"e{v}-{k}", Type = EventType.ProductView, VisitorId = p.VisitorId, ItemId = "i" + random.Next(items), Timestamp = 1_000 + k },
+                    Catalog.CatalogSnapshot.Empty, new FoldSettings());
+            }
+            return p;
+        }).ToList();
+        var recall = Recall(model, profiles);
+
+        output.WriteLine($"{clusters.Count} clusters, {clusters.Probe} probed, {clusters.ScoredShare:P1} of the items scored; recall@10 {recall:F4}");
+        Assert.True(recall >= 0.98, $"recall@10 {recall:F4}");
+        Assert.True(clusters.Probe > clusters.Count / 3, $"{clusters.Probe} of {clusters.Count} clusters probed");
+    }
+}
+
 public sealed class TopKTests
 {
     private static float[] Awkward(int length, int seed)
