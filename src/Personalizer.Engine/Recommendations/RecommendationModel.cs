@@ -47,9 +47,6 @@ public sealed class RecommendationModel
     [IgnoreMember]
     public ServingIndex Serving => _serving ??= ServingIndex.Build(this);
 
-    /// <summary>Serves this model with an index built otherwise than by default (tests cluster small catalogues).</summary>
-    internal void ServeWith(ServingIndex serving) => _serving = serving;
-
     [IgnoreMember] public string Source => _source ??= "recs:" + Version;
 
     /// <summary>

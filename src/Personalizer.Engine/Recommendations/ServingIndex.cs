@@ -32,17 +32,16 @@ public sealed class ServingIndex
     /// <summary>Factor pairs per item (factors rounded up to even).</summary>
     private readonly int _stride;
 
-    private ServingIndex(int factors, int items, float[] eigenvalues, float[] rotated, QuantizedLayout layout)
+    private ServingIndex(int factors, int items, float[] eigenvalues, float[] rotated, sbyte[] quantized, float[] scales, int stride)
     {
         Factors = factors;
         Items = items;
         Eigenvalues = eigenvalues;
         Rotated = rotated;
-        _layout = layout;
-        _stride = (factors + 1) / 2;
+        Quantized = quantized;
+        Scales = scales;
+        _stride = stride;
     }
-
-    private readonly QuantizedLayout _layout;
 
     public int Factors { get; }
     public int Items { get; }
@@ -53,22 +52,13 @@ public sealed class ServingIndex
     /// <summary>Item factors in the eigenbasis, items × factors.</summary>
     public float[] Rotated { get; }
 
-    /// <summary>
-    /// Items grouped by their factors, for catalogues of at least <see cref="ClusterFrom"/> items: a ranking scores only the
-    /// clusters nearest the visitor (<see cref="ItemClusters"/>). Null for smaller catalogues, which are scored whole.
-    /// </summary>
-    public ItemClusters? Clusters { get; private set; }
-
-    /// <summary>Catalogues from this many items on are clustered.</summary>
-    public const int ClusterFrom = 4096;
+    internal sbyte[] Quantized { get; }
+    internal float[] Scales { get; }
 
     /// <summary>Bytes the index holds.</summary>
-    public long Bytes => (Rotated.Length * 4L) + _layout.Bytes + (Eigenvalues.Length * 4L) + (Clusters?.Bytes ?? 0);
+    public long Bytes => (Rotated.Length * 4L) + Quantized.Length + (Scales.Length * 4L) + (Eigenvalues.Length * 4L);
 
-    public static ServingIndex Build(RecommendationModel model) => Build(model, ClusterFrom);
-
-    /// <summary><see cref="Build(RecommendationModel)"/> clustering from <paramref name="clusterFrom"/> items on (tests take smaller catalogues).</summary>
-    public static ServingIndex Build(RecommendationModel model, int clusterFrom)
+    public static ServingIndex Build(RecommendationModel model)
     {
         var f = model.Factors;
         var items = model.ItemIds.Length;
@@ -99,12 +89,28 @@ public sealed class ServingIndex
                 target[k] = TensorPrimitives.Dot(qt.AsSpan(k * f, f), y);
             }
         }
-        var index = new ServingIndex(f, items, eigenvalues, rotated, QuantizedLayout.Of(rotated, f, items, order: null));
-        if (items >= clusterFrom)
+        // Blocks of 16 items; within a block, for each pair of factors (2p, 2p + 1), the 16 items' two bytes
+        // side by side: one 32-byte load holds a factor pair of 16 items, what a 16-bit multiply-add of
+        // adjacent pairs takes, and the block's 16 scores accumulate in one vector without horizontal sums.
+        var pairs = (f + 1) / 2;
+        var blocks = (items + Block - 1) / Block;
+        var quantized = new sbyte[blocks * pairs * Block * 2];
+        var scales = new float[blocks * Block];
+        for (var i = 0; i < items; i++)
         {
-            index.Clusters = ItemClusters.Build(index, model.Regularization, model.Alpha, model.WeightedRegularization);
+            var row = rotated.AsSpan(i * f, f);
+            var max = MathF.Abs(TensorPrimitives.MaxMagnitude(row));
+            var scale = max > 0 ? max / 127f : 1f;
+            scales[i] = scale;
+            var block = (i / Block) * pairs * Block * 2;
+            var slot = i % Block;
+            for (var k = 0; k < f; k++)
+            {
+                quantized[block + ((k / 2) * Block * 2) + (slot * 2) + (k % 2)] = (sbyte)Math.Clamp(MathF.Round(row[k] / scale), -127, 127);
+            }
         }
-        return index;
+        var stride = pairs;
+        return new ServingIndex(f, items, eigenvalues, rotated, quantized, scales, stride);
     }
 
     /// <summary>
@@ -200,80 +206,56 @@ public sealed class ServingIndex
             TopK.BlockMaxima(scores[..Items], maxima);
             return;
         }
-        Span<int> pairs = stackalloc int[_stride];
-        if (!UserPairs(user, pairs, out var userScale))
+        var max = MathF.Abs(TensorPrimitives.MaxMagnitude(user));
+        if (max == 0)
         {
             scores[..Items].Clear();
             maxima[..Blocks].Clear();
             return;
         }
-        Kernel(_layout, pairs, userScale, scores, maxima, 0, Blocks);
-    }
-
-    /// <summary>
-    /// The user vector as 16-bit integers, each factor pair as one 32-bit lane (what the kernel multiplies with);
-    /// false for a zero vector. 127 × 32767 × f stays inside 32 bits.
-    /// </summary>
-    internal bool UserPairs(ReadOnlySpan<float> user, Span<int> pairs, out float userScale)
-    {
-        var max = MathF.Abs(TensorPrimitives.MaxMagnitude(user));
-        userScale = max / 32767f;
-        if (max == 0)
-        {
-            return false;
-        }
+        // The user vector as 16-bit integers, each factor pair as one 32-bit lane repeated; 127 × 32767 × f stays inside 32 bits.
+        var userScale = max / 32767f;
+        Span<int> pairs = stackalloc int[_stride];
         for (var p = 0; p < _stride; p++)
         {
             var low = (short)MathF.Round(user[2 * p] / userScale);
             var high = (2 * p) + 1 < Factors ? (short)MathF.Round(user[(2 * p) + 1] / userScale) : (short)0;
             pairs[p] = (ushort)low | (high << 16);
         }
-        return true;
-    }
-
-    /// <summary>Factor pairs per item: the length of <see cref="UserPairs"/>' span.</summary>
-    internal int Stride => _stride;
-
-    /// <summary>
-    /// Approximate scores of the layout's blocks [<paramref name="fromBlock"/>, <paramref name="toBlock"/>) into
-    /// <paramref name="scores"/> (by layout position) and each block's highest into <paramref name="maxima"/>. AVX2 at least.
-    /// </summary>
-    internal static void Kernel(QuantizedLayout layout, ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima, int fromBlock, int toBlock)
-    {
         if (Avx512BW.IsSupported)
         {
-            Score512(layout, pairs, userScale, scores, maxima, fromBlock, toBlock);
+            Score512(pairs, userScale, scores, maxima);
         }
         else
         {
-            Score256(layout, pairs, userScale, scores, maxima, fromBlock, toBlock);
+            Score256(pairs, userScale, scores, maxima);
         }
     }
 
-    private static unsafe void Score512(QuantizedLayout layout, ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima, int fromBlock, int toBlock)
+    private unsafe void Score512(ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima)
     {
-        var stride = pairs.Length;
+        var blocks = (Items + Block - 1) / Block;
         Span<float> last = stackalloc float[Block];
-        Span<Vector512<short>> broadcast = stackalloc Vector512<short>[stride];
-        for (var p = 0; p < stride; p++)
+        Span<Vector512<short>> broadcast = stackalloc Vector512<short>[_stride];
+        for (var p = 0; p < _stride; p++)
         {
             broadcast[p] = Vector512.Create(pairs[p]).AsInt16();
         }
-        fixed (sbyte* q = layout.Quantized)
+        fixed (sbyte* q = Quantized)
         fixed (Vector512<short>* u = broadcast)
-        fixed (float* scale = layout.Scales)
+        fixed (float* scale = Scales)
         fixed (float* output = scores)
         {
-            var source = q + ((long)fromBlock * stride * 2 * Block);
-            for (var b = fromBlock; b < toBlock; b++)
+            var source = q;
+            for (var b = 0; b < blocks; b++)
             {
                 var acc = Vector512<int>.Zero;
-                for (var p = 0; p < stride; p++, source += 2 * Block)
+                for (var p = 0; p < _stride; p++, source += 2 * Block)
                 {
                     acc += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(source)), u[p]);
                 }
                 var result = Vector512.ConvertToSingle(acc) * Vector512.Load(scale + (b * Block)) * userScale;
-                if ((b + 1) * Block <= layout.Count)
+                if ((b + 1) * Block <= Items)
                 {
                     result.Store(output + (b * Block));
                     maxima[b] = TopK.MaxOf(result);
@@ -281,35 +263,35 @@ public sealed class ServingIndex
                 else
                 {
                     result.CopyTo(last);
-                    StoreLastBlock(layout.Count, last, b, scores, maxima);
+                    StoreLastBlock(last, b, scores, maxima);
                 }
             }
         }
     }
 
     /// <summary>A last block shorter than <see cref="Block"/>: the scores it has, out of the kernel's full-width result, and their maximum.</summary>
-    private static void StoreLastBlock(int count, ReadOnlySpan<float> last, int b, Span<float> scores, Span<float> maxima)
+    private void StoreLastBlock(ReadOnlySpan<float> last, int b, Span<float> scores, Span<float> maxima)
     {
-        var tail = last[..(count - (b * Block))];
+        var tail = last[..(Items - (b * Block))];
         tail.CopyTo(scores[(b * Block)..]);
         maxima[b] = TensorPrimitives.Max(tail);
     }
 
-    private static unsafe void Score256(QuantizedLayout layout, ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima, int fromBlock, int toBlock)
+    private unsafe void Score256(ReadOnlySpan<int> pairs, float userScale, Span<float> scores, Span<float> maxima)
     {
-        var stride = pairs.Length;
+        var blocks = (Items + Block - 1) / Block;
         Span<float> last = stackalloc float[Block];
-        fixed (sbyte* q = layout.Quantized)
+        fixed (sbyte* q = Quantized)
         fixed (int* u = pairs)
-        fixed (float* scale = layout.Scales)
+        fixed (float* scale = Scales)
         fixed (float* output = scores)
         {
-            var source = q + ((long)fromBlock * stride * 2 * Block);
-            for (var b = fromBlock; b < toBlock; b++)
+            var source = q;
+            for (var b = 0; b < blocks; b++)
             {
                 var low = Vector256<int>.Zero;
                 var high = Vector256<int>.Zero;
-                for (var p = 0; p < stride; p++, source += 2 * Block)
+                for (var p = 0; p < _stride; p++, source += 2 * Block)
                 {
                     var pair = Vector256.Create(u[p]).AsInt16();
                     low += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(source)), pair);
@@ -317,7 +299,7 @@ public sealed class ServingIndex
                 }
                 var first = Vector256.ConvertToSingle(low) * Vector256.Load(scale + (b * Block)) * userScale;
                 var second = Vector256.ConvertToSingle(high) * Vector256.Load(scale + (b * Block) + 8) * userScale;
-                if ((b + 1) * Block <= layout.Count)
+                if ((b + 1) * Block <= Items)
                 {
                     // The block's maximum while its scores are in registers: no second pass over the scores.
                     first.Store(output + (b * Block));
@@ -328,47 +310,9 @@ public sealed class ServingIndex
                 {
                     first.CopyTo(last);
                     second.CopyTo(last[8..]);
-                    StoreLastBlock(layout.Count, last, b, scores, maxima);
+                    StoreLastBlock(last, b, scores, maxima);
                 }
             }
         }
-    }
-}
-
-/// <summary>
-/// Rotated item factors as signed bytes, each item with its own scale, in blocks of <see cref="TopK.Block"/> items: within
-/// a block, for each pair of factors (2p, 2p + 1), the 16 items' two bytes side by side. One 32-byte load holds a factor
-/// pair of 16 items, what a 16-bit multiply-add of adjacent pairs takes, and the block's 16 scores accumulate in one
-/// vector without horizontal sums. Position p of the layout holds item <c>order[p]</c> (item p without an order).
-/// </summary>
-internal sealed class QuantizedLayout(sbyte[] quantized, float[] scales, int count)
-{
-    public sbyte[] Quantized { get; } = quantized;
-    public float[] Scales { get; } = scales;
-    public int Count { get; } = count;
-    public long Bytes => Quantized.Length + (Scales.Length * 4L);
-
-    public static QuantizedLayout Of(float[] rotated, int f, int items, int[]? order)
-    {
-        const int block = TopK.Block;
-        var pairs = (f + 1) / 2;
-        var blocks = (items + block - 1) / block;
-        var quantized = new sbyte[blocks * pairs * block * 2];
-        var scales = new float[blocks * block];
-        for (var position = 0; position < items; position++)
-        {
-            var item = order is null ? position : order[position];
-            var row = rotated.AsSpan(item * f, f);
-            var max = MathF.Abs(TensorPrimitives.MaxMagnitude(row));
-            var scale = max > 0 ? max / 127f : 1f;
-            scales[position] = scale;
-            var start = (position / block) * pairs * block * 2;
-            var slot = position % block;
-            for (var k = 0; k < f; k++)
-            {
-                quantized[start + ((k / 2) * block * 2) + (slot * 2) + (k % 2)] = (sbyte)Math.Clamp(MathF.Round(row[k] / scale), -127, 127);
-            }
-        }
-        return new QuantizedLayout(quantized, scales, items);
     }
 }

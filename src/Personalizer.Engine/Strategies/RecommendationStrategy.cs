@@ -102,9 +102,7 @@ internal sealed class RecommendationStrategy(ModelRegistry models, TrendingTrack
                 }
                 else
                 {
-                    // Stated interests pick from every item's score, so they need the whole catalogue scored.
-                    found = PersonalizedScoring.Rank(model, profile, user, excludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want),
-                        everyScore: context.Profile?.Preferences.Interests is { Count: > 0 });
+                    found = PersonalizedScoring.Rank(model, profile, user, excludePurchased, scores.AsSpan(0, items), top.AsSpan(0, want));
                 }
                 var inOrder = new float[found];
                 for (var k = 0; k < found; k++)
