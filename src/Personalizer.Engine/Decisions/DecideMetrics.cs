@@ -17,10 +17,12 @@ public static class DecideMetrics
     public static readonly System.Diagnostics.ActivitySource Traces = new(MeterName);
 
     private static readonly Histogram<double> Decide = Meter.CreateHistogram<double>(
-        "personalizer.decide.duration", "ms", "Server time of one decide call, from the profile read to the last slot.");
+        "personalizer.decide.duration", "ms", "Server time of one decide call, from the profile read to the last slot.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Pipeline.LedgerMetrics.LatencyBucketsMs });
 
     private static readonly Histogram<double> Slot = Meter.CreateHistogram<double>(
-        "personalizer.decide.slot.duration", "ms", "Time of one slot's strategy chain, by slot and by the kind of source that answered.");
+        "personalizer.decide.slot.duration", "ms", "Time of one slot's strategy chain, by slot and by the kind of source that answered.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Pipeline.LedgerMetrics.LatencyBucketsMs });
 
     private static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(
         "personalizer.decide.fallbacks", "{slot}", "Slots answered by their fallback, by reason (timeout, error, store_unavailable).");

@@ -9,8 +9,15 @@ internal sealed class LedgerMetrics : IDisposable
 
     private static readonly Meter Shared = new(MeterName);
 
+    /// <summary>
+    /// Bucket bounds of the millisecond histograms (a commit; a decide and its slots), fine where the budgets are: the
+    /// SDK's default bounds start at 5 ms, which put nearly every decide in the first bucket.
+    /// </summary>
+    public static readonly IReadOnlyList<double> LatencyBucketsMs = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
     public static readonly Histogram<double> Commit = Shared.CreateHistogram<double>(
-        "personalizer.log.commit.duration", "ms", "Time to make one group of records durable (one commit of the log).");
+        "personalizer.log.commit.duration", "ms", "Time to make one group of records durable (one commit of the log).",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
 
     public static readonly Counter<long> Applied = Shared.CreateCounter<long>(
         "personalizer.log.records.applied", "{record}", "Records applied, by record type.");

@@ -69,6 +69,10 @@ public sealed class OperationsTests : IDisposable
         }
         Assert.Contains("personalizer_decide_duration", text, StringComparison.Ordinal);
         Assert.Contains("personalizer_decide_slot_duration", text, StringComparison.Ordinal);
+        // Buckets fine enough for a budget of a few milliseconds, not the SDK's default that starts at 5 ms.
+        Assert.Contains("personalizer_decide_duration_milliseconds_bucket{otel_scope_name=\"Personalizer\",site=\"demo\",le=\"0.5\"}", text, StringComparison.Ordinal);
+        Assert.Contains("personalizer_log_commit_duration_milliseconds_bucket{", text, StringComparison.Ordinal);
+        Assert.Matches("http_server_request_duration_seconds_bucket\\{[^}]*http_route=\"/v1/decide/\"[^}]*le=\"0.001\"\\}", text);
         Assert.Contains("slot=\"home-hero\"", text, StringComparison.Ordinal);
         Assert.Contains("personalizer_events", text, StringComparison.Ordinal);
         Assert.Contains("outcome=\"accepted\"", text, StringComparison.Ordinal);
