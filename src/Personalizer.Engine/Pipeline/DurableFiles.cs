@@ -10,12 +10,18 @@ namespace Personalizer.Engine.Pipeline;
 public static partial class DurableFiles
 {
     /// <summary>Writes <paramref name="path"/> through a temporary file; on failure the old file is untouched and the temporary one removed.</summary>
-    public static void Replace(string path, Action<Stream> write)
+    public static void Replace(string path, Action<Stream> write) => Replace(path, write, 1 << 16);
+
+    /// <summary>
+    /// <see cref="Replace(string, Action{Stream})"/> with a stream buffer of <paramref name="bufferSize"/> bytes (0: none,
+    /// for a writer that writes its bytes at once: a small file written often need not allocate 64 KiB each time).
+    /// </summary>
+    public static void Replace(string path, Action<Stream> write, int bufferSize)
     {
         var temp = path + ".tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

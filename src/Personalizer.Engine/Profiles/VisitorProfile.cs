@@ -20,24 +20,24 @@ public sealed class VisitorProfile
     [Key(4)] public int Sessions { get; set; }
     [Key(5)] public int PageViews { get; set; }
     /// <summary>Most recent first, bounded.</summary>
-    [Key(6)] public List<ViewedItem> RecentlyViewed { get; set; } = [];
-    [Key(7)] public List<CartLine> Cart { get; set; } = [];
+    [Key(6)] public List<ViewedItem> RecentlyViewed { get => field ??= []; set; }
+    [Key(7)] public List<CartLine> Cart { get => field ??= []; set; }
     [Key(8)] public int Orders { get; set; }
     [Key(9)] public double Revenue { get; set; }
     [Key(10)] public long LastOrderAt { get; set; }
     /// <summary>Per-category affinity; each score is valid at its own <see cref="CategoryAffinity.UpdatedAt"/> and decays from there.</summary>
-    [Key(11)] public List<CategoryAffinity> Affinity { get; set; } = [];
-    [Key(12)] public VisitorPreferences Preferences { get; set; } = new();
+    [Key(11)] public List<CategoryAffinity> Affinity { get => field ??= []; set; }
+    [Key(12)] public VisitorPreferences Preferences { get => field ??= new(); set; }
     [Key(13)] public int ProductViews { get; set; }
     /// <summary>Sequence number of the last log record folded into this profile (exactly-once replay).</summary>
     [Key(14)] public long AppliedSeq { get; set; }
     /// <summary>Most recent first, bounded.</summary>
-    [Key(15)] public List<string> PurchasedItems { get; set; } = [];
+    [Key(15)] public List<string> PurchasedItems { get => field ??= []; set; }
     /// <summary>Most recent first, bounded.</summary>
-    [Key(16)] public List<string> RecentSearches { get; set; } = [];
+    [Key(16)] public List<string> RecentSearches { get => field ??= []; set; }
     [Key(17)] public int SlotClicks { get; set; }
     /// <summary>Other visitor ids merged into this profile by <c>identify</c>.</summary>
-    [Key(18)] public List<string> MergedVisitorIds { get; set; } = [];
+    [Key(18)] public List<string> MergedVisitorIds { get => field ??= []; set; }
     /// <summary>Set on the stub left behind when this visitor was merged into another profile.</summary>
     [Key(19)] public string? MergedInto { get; set; }
     [Key(20)] public long LastEventAt { get; set; }
@@ -51,9 +51,9 @@ public sealed class VisitorProfile
     /// <summary>On a store shared by several nodes: the last log sequence number of each node folded into this profile.</summary>
     [Key(24)] public Dictionary<string, long>? AppliedByNode { get; set; }
     /// <summary>Per-brand affinity, decaying like <see cref="Affinity"/>.</summary>
-    [Key(25)] public List<CategoryAffinity> BrandAffinity { get; set; } = [];
+    [Key(25)] public List<CategoryAffinity> BrandAffinity { get => field ??= []; set; }
     /// <summary>Per-tag affinity (the catalogue's item tags), decaying like <see cref="Affinity"/>.</summary>
-    [Key(26)] public List<CategoryAffinity> TagAffinity { get; set; } = [];
+    [Key(26)] public List<CategoryAffinity> TagAffinity { get => field ??= []; set; }
     /// <summary>Unix milliseconds of the first order (0 without orders); with <see cref="LastOrderAt"/>, what the lifetime-value model reads.</summary>
     [Key(27)] public long FirstOrderAt { get; set; }
     /// <summary>What the visitor was last shown per slot and which experiments exposed them: what a later click or purchase is attributed to.</summary>
@@ -64,13 +64,13 @@ public sealed class VisitorProfile
     /// lines): what training counts, so the request-time user vector is the one training would give.
     /// Purchased items are never dropped; beyond <c>ItemHistoryLimit</c> the oldest unpurchased go.
     /// </summary>
-    [Key(29)] public List<ItemTouch> Items { get; set; } = [];
+    [Key(29)] public List<ItemTouch> Items { get => field ??= []; set; }
 
     /// <summary>
     /// Each calendar day (UTC, days since 1970) the visitor ordered on, ascending, with that day's revenue:
     /// the transactions of the lifetime-value models, where same-day orders count as one.
     /// </summary>
-    [Key(30)] public List<OrderDay> OrderDays { get; set; } = [];
+    [Key(30)] public List<OrderDay> OrderDays { get => field ??= []; set; }
 
     [IgnoreMember] public bool IsRedirect => MergedInto is not null;
 
@@ -135,8 +135,8 @@ public enum TrackingConsent : byte
 public sealed class VisitorPreferences
 {
     [Key(0)] public bool PersonalizationEnabled { get; set; } = true;
-    [Key(1)] public List<string> Interests { get; set; } = [];
-    [Key(2)] public List<string> ExcludedCategories { get; set; } = [];
+    [Key(1)] public List<string> Interests { get => field ??= []; set; }
+    [Key(2)] public List<string> ExcludedCategories { get => field ??= []; set; }
     [Key(3)] public TrackingConsent Tracking { get; set; }
     [Key(4)] public long UpdatedAt { get; set; }
 }
@@ -156,15 +156,22 @@ public sealed class AttributionMemory
     public const int MaxExposures = 32;
 
     private byte[]? _stored;
-    private List<ShownSlot> _shown = [];
-    private List<Exposure> _exposures = [];
+    private List<ShownSlot> _shown;
+    private List<Exposure> _exposures;
 
     public AttributionMemory()
     {
+        _shown = [];
+        _exposures = [];
     }
 
-    /// <summary>The memory as stored (a MessagePack array of the two lists), decoded on first use.</summary>
-    internal AttributionMemory(byte[] stored) => _stored = stored;
+    /// <summary>The memory as stored (a MessagePack array of the two lists), decoded on first use (the lists are set then).</summary>
+    internal AttributionMemory(byte[] stored)
+    {
+        _stored = stored;
+        _shown = null!;
+        _exposures = null!;
+    }
 
     public List<ShownSlot> Shown
     {
