@@ -13,8 +13,8 @@ public static partial class DurableFiles
     public static void Replace(string path, Action<Stream> write) => Replace(path, write, 1 << 16);
 
     /// <summary>
-    /// <see cref="Replace(string, Action{Stream})"/> with a stream buffer of <paramref name="bufferSize"/> bytes (0: none,
-    /// for a writer that writes its bytes at once: a small file written often need not allocate 64 KiB each time).
+    /// <see cref="Replace(string, Action{Stream})"/> with a stream buffer of <paramref name="bufferSize"/> bytes: a small file
+    /// written often need not allocate 64 KiB each time.
     /// </summary>
     public static void Replace(string path, Action<Stream> write, int bufferSize)
     {
