@@ -21,8 +21,14 @@ public sealed record ArchiveSettings(string Root, string StatePath, ArchiveOptio
 public sealed partial class Archiver(
     Ledger ledger, IEventLog log, RecordTypes types, EventArchive archive, ArchiveSettings settings, LogNode node, IProfileStore store, RetentionOptions retention, TimeProvider time, ILogger<Archiver> logger) : BackgroundService, IArchivePosition
 {
-    /// <summary>Rows (events, served slots) held in memory at once: a pass over a busy minute is written as several files a day.</summary>
-    private const int MaxRowsPerBatch = 25_000;
+    /// <summary>Rows (events, served slots) per file: a pass over a busy minute is written as several files a day.</summary>
+    private const int MaxRowsPerFile = 25_000;
+
+    /// <summary>
+    /// Rows decoded from the log and held as .NET objects at once; they go on into the stage (DuckDB's memory), so
+    /// few of them live long enough to be promoted by a collection.
+    /// </summary>
+    private const int MaxRowsPerBatch = 1_000;
 
     private static int RowsOf(LogRecord record)
     {
@@ -156,20 +162,23 @@ public sealed partial class Archiver(
         if (ledger.LatestCheckpoint is { } checkpoint && checkpoint.ReplayFrom > _state.Address)
         {
             var from = Math.Max(_state.Address, log.BeginAddress);
+            using var stage = archive.BeginStage(node.Id);
             var batch = new List<(long Seq, LogRecord Record)>();
-            var rows = 0;
+            int rows = 0, staged = 0;
             foreach (var entry in LogReader.Read(log, types, from, until: checkpoint.ReplayFrom, ct: ct))
             {
                 batch.Add(entry);
                 rows += RowsOf(entry.Record);
                 if (rows >= MaxRowsPerBatch)
                 {
-                    pass.Rows += Archive(batch, pass);
+                    staged += rows;
+                    Stage(stage, batch, pass, ref staged);
                     batch.Clear();
                     rows = 0;
                 }
             }
-            pass.Rows += Archive(batch, pass);
+            Stage(stage, batch, pass, ref staged);
+            Flush(stage, pass, ref staged);
             Save(_state with { Address = checkpoint.ReplayFrom, Seq = Math.Max(_state.Seq, checkpoint.LastSeq) });
         }
         lock (_lock)
@@ -187,15 +196,15 @@ public sealed partial class Archiver(
     }
 
     /// <summary>
-    /// Archives one batch of records in log order. An erasure in it first rewrites the files already
-    /// archived, and the visitor's rows before it in this batch are left out; rows after it (a visitor that
-    /// came back under the same id) stay.
+    /// Stages one batch of records in log order, and writes the stage out once it holds a file's worth. An erasure
+    /// in the batch first writes out what is staged and rewrites the files already archived, and the visitor's rows
+    /// before it in this batch are left out; rows after it (a visitor that came back under the same id) stay.
     /// </summary>
-    private long Archive(List<(long Seq, LogRecord Record)> batch, ArchivePass pass)
+    private void Stage(ArchiveStage stage, List<(long Seq, LogRecord Record)> batch, ArchivePass pass, ref int staged)
     {
         if (batch.Count == 0)
         {
-            return 0;
+            return;
         }
         var erasedAt = new Dictionary<(string, string), long>();
         foreach (var (seq, record) in batch)
@@ -204,6 +213,12 @@ public sealed partial class Archiver(
             {
                 erasedAt[(erase.SiteId, erase.VisitorId)] = seq;
             }
+        }
+        var erasing = erasedAt.Count > 0 || _state.Erasures.Count > 0;
+        if (erasing)
+        {
+            // The rewrite reaches files only: what is staged goes to its files first.
+            Flush(stage, pass, ref staged);
         }
         if (erasedAt.Count > 0)
         {
@@ -246,7 +261,7 @@ public sealed partial class Archiver(
             return denied;
         }
         bool Erased(string site, string visitor, long seq) => erasedAt.TryGetValue((site, visitor), out var at) && seq < at;
-        var rows = archive.Write(node.Id, batch, (site, visitor, seq) => Erased(site, visitor, seq) || DeniedAt(site, visitor, seq), Erased);
+        stage.Append(batch, (site, visitor, seq) => Erased(site, visitor, seq) || DeniedAt(site, visitor, seq), Erased);
         foreach (var (key, list) in changes)
         {
             if (list[^1].Denied)
@@ -258,10 +273,28 @@ public sealed partial class Archiver(
                 _denied.Remove(key);
             }
         }
-        var last = batch[^1].Seq;
-        Save(_state with { Seq = Math.Max(_state.Seq, last), Erasures = [], ToPurge = [.. _state.ToPurge ?? [], .. _state.Erasures] });
-        return rows;
+        _stagedUntil = batch[^1].Seq;
+        if (erasing || staged >= MaxRowsPerFile)
+        {
+            Flush(stage, pass, ref staged);
+        }
     }
+
+    /// <summary>
+    /// Writes out what is staged, then saves the position after the last record staged (what readers take from the
+    /// archive instead of the log) and moves the erasures now done to the purge list.
+    /// </summary>
+    private void Flush(ArchiveStage stage, ArchivePass pass, ref int staged)
+    {
+        pass.Rows += stage.Flush();
+        staged = 0;
+        if (_stagedUntil > _state.Seq || _state.Erasures.Count > 0)
+        {
+            Save(_state with { Seq = Math.Max(_state.Seq, _stagedUntil), Erasures = [], ToPurge = [.. _state.ToPurge ?? [], .. _state.Erasures] });
+        }
+    }
+
+    private long _stagedUntil;
 
     private void Save(ArchiveState state)
     {

@@ -17,93 +17,9 @@ public sealed partial class EventArchive(ArchiveLayout layout)
     public ArchiveLayout Layout { get; } = layout;
 
     /// <summary>
-    /// Writes the events and served decisions of <paramref name="records"/> (one node's, in log order) as
-    /// one file per site and day, each named by the first sequence number of the batch: written again after
-    /// a crash, a batch replaces its own files. Events and decisions for which <paramref name="skip"/> (site, visitor,
-    /// sequence) is true are left out, and consent changes for which <paramref name="skipConsent"/> is. Returns the rows written.
+    /// Starts writing one node's records (in log order) into the archive: see <see cref="ArchiveStage"/>.
     /// </summary>
-    public long Write(string node, IReadOnlyList<(long Seq, LogRecord Record)> records, Func<string, string, long, bool> skip, Func<string, string, long, bool> skipConsent)
-    {
-        if (records.Count == 0)
-        {
-            return 0;
-        }
-        var name = ArchiveLayout.NodeName(node);
-        var firstSeq = records[0].Seq;
-        var groups = new Dictionary<(string Site, string Day), List<(long Seq, object Row)>>();
-        void Add(string site, long at, long seq, object row)
-        {
-            var key = (site, ArchiveLayout.Day(at));
-            if (!groups.TryGetValue(key, out var rows))
-            {
-                groups[key] = rows = [];
-            }
-            rows.Add((seq, row));
-        }
-        foreach (var (seq, record) in records)
-        {
-            switch (record)
-            {
-                case EventBatchRecord batch:
-                    foreach (var e in batch.Events)
-                    {
-                        if (!skip(batch.SiteId, e.VisitorId, seq))
-                        {
-                            Add(batch.SiteId, e.Timestamp, seq, e);
-                        }
-                    }
-                    break;
-                case ImpressionBatchRecord impressions:
-                    foreach (var impression in impressions.Impressions)
-                    {
-                        if (impression.Consent != TrackingConsent.Denied && !skip(impressions.SiteId, impression.VisitorId, seq))
-                        {
-                            Add(impressions.SiteId, impression.At, seq, impression);
-                        }
-                    }
-                    break;
-                case PreferencesRecord preferences:
-                    if (!skipConsent(preferences.SiteId, preferences.VisitorId, seq))
-                    {
-                        Add(preferences.SiteId, preferences.Preferences.UpdatedAt, seq, preferences);
-                    }
-                    break;
-            }
-        }
-        long written = 0;
-        using var connection = Open();
-        foreach (var ((site, day), rows) in groups)
-        {
-            Execute(connection, $"CREATE OR REPLACE TEMP TABLE batch ({ArchiveSchema.Columns})");
-            using (var appender = connection.CreateAppender("batch"))
-            {
-                var pos = 0;
-                foreach (var (seq, row) in rows)
-                {
-                    switch (row)
-                    {
-                        case TrackedEvent e:
-                            ArchiveSchema.AppendEvent(appender.CreateRow(), name, seq, pos++, e);
-                            break;
-                        case Impression impression:
-                            foreach (var slot in impression.Slots)
-                            {
-                                ArchiveSchema.AppendDecision(appender.CreateRow(), name, seq, pos++, impression, slot);
-                            }
-                            break;
-                        case PreferencesRecord preferences:
-                            ArchiveSchema.AppendConsent(appender.CreateRow(), name, seq, pos++, preferences);
-                            break;
-                    }
-                }
-            }
-            var path = Layout.FileFor(site, day, node, firstSeq);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            CopyTo(connection, $"SELECT * FROM batch ORDER BY {ArchiveSchema.Order}", path);
-            written += rows.Count;
-        }
-        return written;
-    }
+    public ArchiveStage BeginStage(string node) => new(this, node, Open());
 
     /// <summary>
     /// The events of a site (every site when null) in time order, without the visitors in
@@ -387,7 +303,7 @@ public sealed partial class EventArchive(ArchiveLayout layout)
     }
 
     /// <summary>COPY to a temporary file, flush it to disk, rename it over <paramref name="path"/>, flush the folder.</summary>
-    private static void CopyTo(DuckDBConnection connection, string select, string path, int? rowGroupSize = null)
+    internal static void CopyTo(DuckDBConnection connection, string select, string path, int? rowGroupSize = null)
     {
         var temp = path + ".tmp";
         try
@@ -408,7 +324,7 @@ public sealed partial class EventArchive(ArchiveLayout layout)
         }
     }
 
-    private static void Execute(DuckDBConnection connection, string sql)
+    internal static void Execute(DuckDBConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

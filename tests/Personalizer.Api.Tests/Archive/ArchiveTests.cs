@@ -132,6 +132,46 @@ public sealed class ArchiveTests : IDisposable
         Assert.Empty(Archiver.PendingErasures);
     }
 
+    /// <summary>
+    /// A pass stages its records a thousand rows at a time; an erasure met halfway writes out what is staged
+    /// first, so the rewrite reaches the erased visitor's earlier rows, and the visitor's rows after it stay.
+    /// </summary>
+    [Fact]
+    public async Task AnErasureHalfwayThroughALargePassLeavesOnlyTheVisitorsLaterRows()
+    {
+        async Task SendAsync(string prefix)
+        {
+            for (var request = 0; request < 5; request++)
+            {
+                var events = Enumerable.Range(request * 240, 240)
+                    .Select(i => ProductView($"{prefix}{i}", i % 10 == 0 ? "returns" : $"v{i % 7}", "sku-run-001")).ToArray();
+                await _site.SendEvents(events).AssertStatus(HttpStatusCode.Accepted);
+            }
+        }
+        await SendAsync("before-");
+        await _admin.DeleteAsync("/v1/profiles/returns").AssertStatus(HttpStatusCode.NoContent);
+        await SendAsync("after-");
+        await ArchiveNowAsync();
+
+        var files = Files.Layout.Files("demo");
+        Assert.True(files.Count >= 2, $"{files.Count} file(s): the stage was not written out before the erasure");
+        using var connection = EventArchive.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = $"""
+            SELECT count(*), count(DISTINCT event_id),
+                   count(*) FILTER (visitor_id = 'returns' AND starts_with(event_id, 'before-')),
+                   count(*) FILTER (visitor_id = 'returns' AND starts_with(event_id, 'after-'))
+            FROM read_parquet({ArchiveLayout.QuoteList(files)}) WHERE kind = 'event'
+            """;
+        using var reader = query.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal((2400L - 120, 2400L - 120, 0L, 120L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
+        Assert.Empty(Archiver.PendingErasures);
+        var history = History();
+        Assert.Equal(2400 - 120, history.Count);
+        Assert.Equal(120, history.Count(e => e.VisitorId == "returns"));
+    }
+
     [Fact]
     public async Task AVisitorWhoRefusedTrackingLeavesNoArchiveRowAfterTheRefusal()
     {
