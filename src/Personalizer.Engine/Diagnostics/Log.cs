@@ -16,8 +16,8 @@ internal static partial class Log
     [LoggerMessage(71, LogLevel.Error, "Profile store checkpoint {Token} met a write error (code {Error}); it is removed and the previous checkpoint stays the one recovery starts from")]
     public static partial void CheckpointWriteFailed(ILogger logger, Guid token, uint error);
 
-    [LoggerMessage(72, LogLevel.Information, "Profile log compacted: {CompactedMb} MiB read, {Copied} live records copied to the tail, {Dropped} dropped; {RemainingMb} MiB remain")]
-    public static partial void StoreCompacted(ILogger logger, long compactedMb, long remainingMb, long copied, long dropped);
+    [LoggerMessage(72, LogLevel.Information, "Profile log compacted: {CompactedMb} MiB read, {Copied} live records copied to the tail, {Dropped} dropped; {RemainingMb} MiB remain; {ElapsedMs} ms, {FullReads} records read again to tell whether they are live")]
+    public static partial void StoreCompacted(ILogger logger, long compactedMb, long remainingMb, long copied, long dropped, long elapsedMs, long fullReads);
 
     [LoggerMessage(74, LogLevel.Error, "Profile log compaction met a record whose lengths run past its page at address {Address}; the rest of that page is skipped")]
     public static partial void CompactionMalformedRecord(ILogger logger, long address);

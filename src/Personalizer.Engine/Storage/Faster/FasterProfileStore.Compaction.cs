@@ -47,10 +47,13 @@ public sealed partial class FasterProfileStore
         {
             _gate.Release();
         }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var fullReads = Interlocked.Read(ref _livenessFull);
         var outcome = await CompactRangeAsync(from, until, expiry, gateHeld: false, ct).ConfigureAwait(false);
         var remaining = _store.Log.TailAddress - _store.Log.BeginAddress;
         _compactAbove = Math.Max((long)_options.CompactAboveMb << 20, 2 * remaining);
-        Log.StoreCompacted(_logger, outcome.Compacted >> 20, remaining >> 20, outcome.Copied, outcome.Dropped);
+        Log.StoreCompacted(_logger, outcome.Compacted >> 20, remaining >> 20, outcome.Copied, outcome.Dropped,
+            (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, Interlocked.Read(ref _livenessFull) - fullReads);
         return outcome.Compacted;
     }
 
@@ -133,7 +136,7 @@ public sealed partial class FasterProfileStore
                         var r = records[i];
                         var key = page.AsSpan(r.KeyOffset, r.KeyLength);
                         var value = page.AsSpan(r.ValueOffset, r.ValueLength);
-                        if (r.Tombstone || expiry.IsDeleted(key, value) || !IsLatest(key, r.Address))
+                        if (r.Tombstone || expiry.IsDeleted(key, value) || !IsLatest(key, r.Address, r.Valid))
                         {
                             dropped++;
                             continue;
@@ -161,12 +164,59 @@ public sealed partial class FasterProfileStore
         return new CompactionOutcome(position - from, copied, dropped);
     }
 
-    /// <summary>Whether the index still leads to the record at <paramref name="address"/> for this key (the caller holds the gate).</summary>
-    private bool IsLatest(ReadOnlySpan<byte> key, long address)
+    /// <summary>
+    /// Whether the index still leads to the record at <paramref name="address"/> for this key (the caller holds the
+    /// gate). First a read that searches only the records above that address (<see cref="ReadAbove"/>), which for a
+    /// live record of the file's part of the log ends at the index without reading the file; only when that read is
+    /// not conclusive, the full read of the key, which reads a record on the file from the file. A valid record is in
+    /// its key's hash chain from the moment it was written (the index only ever moves to newer records, and FASTER
+    /// unlinks a deleted record only when nothing older of its key is left in the log), so when nothing of the key's
+    /// hash lies above it, it is the latest.
+    /// </summary>
+    private bool IsLatest(ReadOnlySpan<byte> key, long address, bool valid)
     {
+        // A record marked invalid may never have joined the key's hash chain: only the full read can tell. Nor is the
+        // read above meant for a record still in memory (the erasure purge compacts those too): FASTER's in-memory
+        // search honours the stop address only down to the head address, and would read the record below it.
+        switch (valid && address < _store.Log.HeadAddress ? ReadAbove(key, address) : Above.Unknown)
+        {
+            case Above.Newer:
+                Interlocked.Increment(ref _livenessAbove);
+                return false;
+            case Above.Nothing:
+                Interlocked.Increment(ref _livenessAbove);
+                return true;
+        }
+        Interlocked.Increment(ref _livenessFull);
         var (owner, _) = ReadBytes(key, out var latest);
         owner?.Dispose();
         return owner is not null && latest == address;
+    }
+
+    private enum Above { Newer, Nothing, Unknown }
+
+    /// <summary>FASTER's invalid address (<c>Constants.kInvalidAddress</c>, internal to it): what a read that reached no record reports.</summary>
+    private const long InvalidAddress = 0;
+
+    /// <summary>
+    /// Searches <paramref name="key"/>'s records above <paramref name="address"/> only (FASTER's read with a stop
+    /// address). Newer: a record of the key was found there (found means the key was compared). Nothing: the read ended
+    /// without I/O and without a record, so the index's entry for the key's hash lies at or below the address, and no
+    /// version of the key was written after it. Unknown otherwise: a tombstone found above (a not-found answer that
+    /// names a record), or a read that had to go to the file, whose not-found does not tell a tombstone from another
+    /// key's record.
+    /// </summary>
+    private Above ReadAbove(ReadOnlySpan<byte> key, long address)
+    {
+        ReadOptions options = default;
+        FasterInternals.SetStopAddress(ref options, address + 1);
+        var status = Read(key, ref options, out var output, out var metadata, out var pending);
+        output.Memory?.Dispose();
+        if (status.Found)
+        {
+            return Above.Newer;
+        }
+        return !pending && status.NotFound && metadata.Address == InvalidAddress ? Above.Nothing : Above.Unknown;
     }
 
     private static byte[] ClaimPrefix(string site, string visitor)
@@ -175,6 +225,12 @@ public sealed partial class FasterProfileStore
         var key = new byte[StoreKeys.MaxLength(site, id)];
         return key[..StoreKeys.Write(key, StoreKeys.EventId, site, id)];
     }
+
+    /// <summary>Liveness checks of compaction answered by the read above the record, and those that needed the full read.</summary>
+    internal (long Above, long Full) LivenessChecks => (Interlocked.Read(ref _livenessAbove), Interlocked.Read(ref _livenessFull));
+
+    private long _livenessAbove;
+    private long _livenessFull;
 
     /// <summary>Records checked and copied per hold of the gate.</summary>
     private const int CompactBatch = 64;
@@ -216,7 +272,7 @@ public sealed partial class FasterProfileStore
 }
 
 /// <summary>One record of a page of the profile log, as <see cref="LogFileReader.Parse"/> finds it.</summary>
-internal readonly record struct LogRecord(long Address, bool Tombstone, int KeyOffset, int KeyLength, int ValueOffset, int ValueLength);
+internal readonly record struct LogRecord(long Address, bool Tombstone, bool Valid, int KeyOffset, int KeyLength, int ValueOffset, int ValueLength);
 
 /// <summary>
 /// Reads pages of FASTER's hybrid log from its segment files (<c>NAME.SEGMENT</c>) and parses their records: a
@@ -299,7 +355,7 @@ internal sealed class LogFileReader(string baseName, long segmentSize, int pageS
                 return false;
             }
             // Invalid and sealed records are listed too: whether a record is live is the index's answer, not its header's.
-            records.Add(new LogRecord(pageStart + offset, info.Tombstone, keyStart, keyLength - (keyStart - offset - 12),
+            records.Add(new LogRecord(pageStart + offset, info.Tombstone, !info.Invalid, keyStart, keyLength - (keyStart - offset - 12),
                 valueAt + 4 + metadata, valueLength - metadata));
             offset += size;
         }

@@ -610,16 +610,30 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
     private (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key) => ReadBytes(key, out _);
 
     /// <summary>The latest value of <paramref name="key"/>, and the log address of the record it was read from.</summary>
-    private unsafe (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key, out long address)
+    private (IMemoryOwner<byte>? Owner, int Length) ReadBytes(ReadOnlySpan<byte> key, out long address)
+    {
+        ReadOptions options = default;
+        var status = Read(key, ref options, out var output, out var metadata, out _);
+        address = metadata.Address;
+        if (!status.Found || output.IsSpanByte)
+        {
+            output.Memory?.Dispose();
+            return (null, 0);
+        }
+        return (output.Memory, output.Length);
+    }
+
+    /// <summary>One read of <paramref name="key"/>, completed if it went to the log file (<paramref name="pending"/>).</summary>
+    private unsafe Status Read(ReadOnlySpan<byte> key, ref ReadOptions options, out SpanByteAndMemory output, out RecordMetadata metadata, out bool pending)
     {
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
             SpanByte input = default;
-            SpanByteAndMemory output = default;
-            ReadOptions options = default;
-            var status = _session.Read(ref keySpan, ref input, ref output, ref options, out var metadata);
-            if (status.IsPending)
+            output = default;
+            var status = _session.Read(ref keySpan, ref input, ref output, ref options, out metadata);
+            pending = status.IsPending;
+            if (pending)
             {
                 _session.CompletePendingWithOutputs(out var completed, wait: true);
                 using (completed)
@@ -632,13 +646,7 @@ public sealed partial class FasterProfileStore : IProfileStore, ICounterStore
                     }
                 }
             }
-            address = metadata.Address;
-            if (!status.Found || output.IsSpanByte)
-            {
-                output.Memory?.Dispose();
-                return (null, 0);
-            }
-            return (output.Memory, output.Length);
+            return status;
         }
     }
 
