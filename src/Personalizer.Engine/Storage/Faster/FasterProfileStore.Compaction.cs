@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FASTER.core;
 using MessagePack;
@@ -131,24 +132,7 @@ public sealed partial class FasterProfileStore
                 }
                 try
                 {
-                    for (var end = Math.Min(records.Count, i + CompactBatch); i < end; i++)
-                    {
-                        var r = records[i];
-                        var key = page.AsSpan(r.KeyOffset, r.KeyLength);
-                        var value = page.AsSpan(r.ValueOffset, r.ValueLength);
-                        if (r.Tombstone || expiry.IsDeleted(key, value) || !IsLatest(key, r.Address, r.Valid))
-                        {
-                            dropped++;
-                            continue;
-                        }
-                        WriteRaw(key, value);
-                        copied++;
-                    }
-                    if (i == records.Count)
-                    {
-                        _store.Log.ShiftBeginAddress(pageEnd);
-                        Volatile.Write(ref _compactedSinceCheckpoint, 1);
-                    }
+                    i = CheckAndCopy(records, i, page, pageEnd, expiry, ref copied, ref dropped);
                 }
                 finally
                 {
@@ -162,6 +146,36 @@ public sealed partial class FasterProfileStore
             position = pageEnd;
         }
         return new CompactionOutcome(position - from, copied, dropped);
+    }
+
+    /// <summary>
+    /// Checks and copies one batch of the page's records from <paramref name="i"/> on (the caller holds the gate), and
+    /// moves the log's start past the page after its last record; returns where the next batch starts. Compiled fully
+    /// optimized at its first call: as tier-0 code, its loop was replaced by an on-stack-replacement compile on the thread
+    /// running it, at a compaction's start, holding the gate for 50-170 ms under load.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int CheckAndCopy(List<LogRecord> records, int i, byte[] page, long pageEnd, in ClaimExpiry expiry, ref long copied, ref long dropped)
+    {
+        for (var end = Math.Min(records.Count, i + CompactBatch); i < end; i++)
+        {
+            var r = records[i];
+            var key = page.AsSpan(r.KeyOffset, r.KeyLength);
+            var value = page.AsSpan(r.ValueOffset, r.ValueLength);
+            if (r.Tombstone || expiry.IsDeleted(key, value) || !IsLatest(key, r.Address, r.Valid))
+            {
+                dropped++;
+                continue;
+            }
+            WriteRaw(key, value);
+            copied++;
+        }
+        if (i == records.Count)
+        {
+            _store.Log.ShiftBeginAddress(pageEnd);
+            Volatile.Write(ref _compactedSinceCheckpoint, 1);
+        }
+        return i;
     }
 
     /// <summary>
