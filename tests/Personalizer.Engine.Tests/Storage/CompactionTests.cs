@@ -121,30 +121,25 @@ public sealed class CompactionTests : IDisposable
         {
             await store.PutAsync("s", new VisitorProfile { VisitorId = $"old{v}", PageViews = v, PurchasedItems = [.. Enumerable.Range(0, 30).Select(i => $"item-{v}-{i}")] });
         }
+        async Task DeleteAndRewrite(int deleteFrom, int rewriteFrom, int pageViewsAbove)
+        {
+            for (var v = deleteFrom; v < deleteFrom + 50; v++)
+            {
+                await store.DeleteAsync("s", $"old{v}");
+            }
+            for (var v = rewriteFrom; v < rewriteFrom + 50; v++)
+            {
+                var profile = (await store.GetAsync("s", $"old{v}"))!;
+                profile.PageViews = pageViewsAbove + v;
+                await store.PutAsync("s", profile);
+            }
+        }
         await Churn(40);
         // Their first versions on the file: 50 deleted, 50 written again; then these go to the file as well.
-        for (var v = 50; v < 100; v++)
-        {
-            await store.DeleteAsync("s", $"old{v}");
-        }
-        for (var v = 100; v < 150; v++)
-        {
-            var profile = (await store.GetAsync("s", $"old{v}"))!;
-            profile.PageViews = 1000 + v;
-            await store.PutAsync("s", profile);
-        }
+        await DeleteAndRewrite(deleteFrom: 50, rewriteFrom: 100, pageViewsAbove: 1000);
         await Churn(40);
         // 50 more deleted and 50 more written again, in memory above everything on the file.
-        for (var v = 0; v < 50; v++)
-        {
-            await store.DeleteAsync("s", $"old{v}");
-        }
-        for (var v = 150; v < 200; v++)
-        {
-            var profile = (await store.GetAsync("s", $"old{v}"))!;
-            profile.PageViews = 2000 + v;
-            await store.PutAsync("s", profile);
-        }
+        await DeleteAndRewrite(deleteFrom: 0, rewriteFrom: 150, pageViewsAbove: 2000);
 
         Assert.True(await store.CompactAsync(DateTimeOffset.UtcNow) > 0);
 
